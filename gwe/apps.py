@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GweConfig(AppConfig):
+    name = "gwe"
+    verbose_name = "Visitor tracking"

@@ -1,0 +1,18 @@
+"""Unguessable identifiers for visits, pages, events and invitations.
+
+16 random bytes, URL-safe base64 without padding: 22 characters, 128 bits.
+"""
+
+import re
+import secrets
+
+ID_LENGTH = 22
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and bool(_ID_PATTERN.match(value))

@@ -1,0 +1,127 @@
+"""What the tracker reports: visitors' visits, the pages they view, the events on them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from gwe.ids import ID_LENGTH, new_id
+
+
+class EventType(models.TextChoices):
+    SYSTEM = "SYSTEM"
+    BUSINESS = "BUSINESS"
+
+
+class Identity(models.Model):
+    """A person the customer's site knows, from a SignIn or UserInfo event."""
+
+    id = models.CharField("identity ID", primary_key=True, max_length=190)
+    attributes = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Visit(models.Model):
+    """One browser session on the customer's site: all tabs share it."""
+
+    id = models.CharField(
+        "visit ID", primary_key=True, max_length=ID_LENGTH, default=new_id, editable=False
+    )
+    global_visit_id = models.CharField("global visit ID", max_length=ID_LENGTH, db_index=True)
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
+    start_time = models.DateTimeField(default=timezone.now, db_index=True)
+    last_activity = models.DateTimeField(default=timezone.now)
+    end_time = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    language_code = models.CharField(max_length=35, blank=True)
+
+    class Meta:
+        ordering = ["-start_time"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    def expires_at(self):
+        return self.last_activity + timedelta(seconds=settings.GWE_VISIT_TIMEOUT_SECONDS)
+
+    def is_active(self, now=None) -> bool:
+        return self.end_time is None and (now or timezone.now()) < self.expires_at()
+
+    def effective_end_time(self, now=None):
+        """When the visit ended: recorded, or implied by inactivity; None while active."""
+        if self.end_time is not None:
+            return self.end_time
+        return None if self.is_active(now) else self.last_activity
+
+
+class Page(models.Model):
+    """One page view. A single-page app's route change starts a new one."""
+
+    id = models.CharField(
+        "page ID", primary_key=True, max_length=ID_LENGTH, default=new_id, editable=False
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="pages")
+    url = models.URLField(max_length=2048)
+    title = models.CharField(max_length=512, blank=True)
+    referrer = models.CharField(max_length=2048, blank=True)
+    start_time = models.DateTimeField(default=timezone.now)
+    end_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start_time"]
+        indexes = [models.Index(fields=["visit", "start_time"])]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Event(models.Model):
+    """A SYSTEM event the tracker generates, or a BUSINESS event the site defines."""
+
+    id = models.CharField(
+        "event ID", primary_key=True, max_length=ID_LENGTH, default=new_id, editable=False
+    )
+    event_type = models.CharField(max_length=8, choices=EventType.choices)
+    event_name = models.CharField(max_length=128)
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    timestamp = models.DateTimeField(default=timezone.now)
+    url = models.CharField(max_length=2048, blank=True)
+    title = models.CharField(max_length=512, blank=True)
+    referrer = models.CharField(max_length=2048, blank=True)
+    category = models.JSONField(default=list, blank=True)
+    language_code = models.CharField(max_length=35, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # The tracker's own id for the event, so that a resend after a lost
+    # acknowledgement (reconnect, beacon after a failed socket) is stored once.
+    # NULL, not "", for the server's own events: the unique constraint ignores NULLs.
+    client_event_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [
+            models.Index(fields=["visit", "timestamp"]),
+            models.Index(fields=["page", "timestamp"]),
+            models.Index(fields=["event_name"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "client_event_id"], name="event_once_per_client_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_name}"

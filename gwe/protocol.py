@@ -1,0 +1,181 @@
+"""Parsing and validation of the tracker's messages (docs/tracker-protocol.md).
+
+Everything a page sends is checked here, before anything is stored, so that a
+malformed message is refused whole with a clear reason.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from gwe.ids import is_valid_id
+from gwe.models import EventType
+from gwe.tokens import BadToken, page_token_read
+
+MAX_URL = 2048
+MAX_TITLE = 512
+MAX_CLIENT_ID = 64
+MAX_DATA_KEYS = 100
+EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
+CLOCK_SKEW_AHEAD = timedelta(minutes=1)
+CLOCK_SKEW_BEHIND = timedelta(days=1)
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str, *, event_id: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.event_id = event_id
+
+    def as_reply(self) -> dict:
+        reply = {"type": "error", "status": self.status, "message": self.message}
+        if self.event_id is not None:
+            reply["id"] = self.event_id
+        return reply
+
+
+@dataclass(frozen=True)
+class PageMessage:
+    url: str
+    title: str = ""
+    referrer: str = ""
+    language_code: str = ""
+    visit_id: str | None = None
+    global_visit_id: str | None = None
+    resume_page_id: str | None = None
+    resume_visit_id: str | None = None
+    timestamp: datetime = field(default_factory=timezone.now)
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    visit_id: str
+    page_id: str
+    client_id: str
+    event_name: str
+    event_type: str
+    data: dict
+    timestamp: datetime
+    url: str | None = None
+    title: str | None = None
+
+
+def decode(raw: str | bytes, *, max_bytes: int) -> Any:
+    if len(raw) > max_bytes:
+        raise ProtocolError(413, f"message is larger than {max_bytes} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(400, f"malformed JSON: {exc}") from None
+
+
+def parse_page(message: dict) -> PageMessage:
+    url = _url(message.get("url"), "url", required=True)
+    resume_page_id = resume_visit_id = None
+    if message.get("token") is not None or message.get("pageID") is not None:
+        resume_visit_id, resume_page_id = _token(message.get("token"))
+        if message.get("pageID") != resume_page_id:
+            raise ProtocolError(403, "pageID does not match the token")
+    return PageMessage(
+        url=url,
+        title=_text(message.get("title"), "title", MAX_TITLE),
+        referrer=_url(message.get("referrer"), "referrer", required=False),
+        language_code=_text(message.get("languageCode"), "languageCode", 35),
+        visit_id=_optional_id(message.get("visitID"), "visitID"),
+        global_visit_id=_optional_id(message.get("globalVisitID"), "globalVisitID"),
+        resume_page_id=resume_page_id,
+        resume_visit_id=resume_visit_id,
+        timestamp=_timestamp(message.get("timestamp")),
+    )
+
+
+def parse_event(message: dict) -> EventMessage:
+    client_id = message.get("id")
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+        raise ProtocolError(400, f"id must be a string of 1 to {MAX_CLIENT_ID} characters")
+    try:
+        visit_id, page_id = _token(message.get("token"))
+        name = message.get("eventName")
+        if not isinstance(name, str) or not EVENT_NAME.match(name):
+            raise ProtocolError(
+                400,
+                "eventName must start with a letter and use letters, digits and _ . : - "
+                "(at most 128 characters)",
+            )
+        event_type = message.get("eventType", EventType.BUSINESS)
+        if event_type not in EventType.values:
+            raise ProtocolError(400, "eventType must be BUSINESS or SYSTEM")
+        data = message.get("data", {})
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ProtocolError(400, "data must be a JSON object")
+        if len(data) > MAX_DATA_KEYS:
+            raise ProtocolError(400, f"data has more than {MAX_DATA_KEYS} keys")
+        return EventMessage(
+            visit_id=visit_id,
+            page_id=page_id,
+            client_id=client_id,
+            event_name=name,
+            event_type=event_type,
+            data=data,
+            timestamp=_timestamp(message.get("timestamp")),
+            url=_url(message.get("url"), "url", required=False) or None,
+            title=_text(message.get("title"), "title", MAX_TITLE) or None,
+        )
+    except ProtocolError as exc:
+        exc.event_id = client_id
+        raise
+
+
+def _token(token: object) -> tuple[str, str]:
+    try:
+        return page_token_read(token)
+    except BadToken as exc:
+        raise ProtocolError(403, f"bad page token: {exc}") from None
+
+
+def _optional_id(value: object, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not is_valid_id(value):
+        raise ProtocolError(400, f"{name} is not a well-formed id")
+    return value  # type: ignore[return-value]
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProtocolError(400, f"{name} must be a string")
+    return value[:limit]
+
+
+def _url(value: object, name: str, *, required: bool) -> str:
+    if value is None or value == "":
+        if required:
+            raise ProtocolError(400, f"{name} is required")
+        return ""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ProtocolError(400, f"{name} must be an http(s) URL")
+    if len(value) > MAX_URL:
+        raise ProtocolError(400, f"{name} is longer than {MAX_URL} characters")
+    return value
+
+
+def _timestamp(value: object) -> datetime:
+    now = timezone.now()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return now
+    try:
+        when = datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return now
+    if now - CLOCK_SKEW_BEHIND <= when <= now + CLOCK_SKEW_AHEAD:
+        return when
+    return now

@@ -1,0 +1,225 @@
+"""Writes of the tracking domain: visits, pages, events and identities.
+
+Every transport (WebSocket, HTTP, beacon) calls these, so a page behaves the same
+whichever way its messages arrive.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gwe.ids import new_id
+from gwe.models import Event, EventType, Identity, Page, Visit
+from gwe.protocol import EventMessage, PageMessage, ProtocolError
+from gwe.tokens import page_token
+from invitations.selectors import timer_event_names
+
+IDENTITY_EVENTS = {"UserInfo", "SignIn"}
+IDENTITY_KEYS = ("identityID", "userID", "userId", "email")
+CLIENT_SYSTEM_EVENTS = {"PageExited"}
+
+
+@dataclass(frozen=True)
+class PageStarted:
+    visit: Visit
+    page: Page
+    token: str
+    new_visit: bool
+    resumed: bool = False
+
+
+@transaction.atomic
+def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
+    """Start a page view, in the visit the page names if it is still active, else a new one."""
+    if message.resume_page_id:
+        resumed = _page_resume(message)
+        if resumed is not None:
+            return resumed
+    now = timezone.now()
+    visit = _active_visit(message.visit_id, now) if message.visit_id else None
+    new_visit = visit is None
+    if visit is None:
+        visit = Visit.objects.create(
+            global_visit_id=message.global_visit_id or new_id(),
+            start_time=now,
+            last_activity=now,
+            user_agent=user_agent[:512],
+            language_code=message.language_code,
+        )
+    else:
+        Visit.objects.filter(pk=visit.pk).update(last_activity=now)
+    page = Page.objects.create(
+        visit=visit,
+        url=message.url,
+        title=message.title,
+        referrer=message.referrer,
+        start_time=message.timestamp,
+    )
+    system_events = (["VisitStarted"] if new_visit else []) + ["PageEntered"]
+    Event.objects.bulk_create(
+        [
+            _system_event(name, visit=visit, page=page, when=message.timestamp)
+            for name in system_events
+        ]
+    )
+    return PageStarted(
+        visit=visit,
+        page=page,
+        token=page_token(visit_id=visit.pk, page_id=page.pk),
+        new_visit=new_visit,
+    )
+
+
+def _page_resume(message: PageMessage) -> PageStarted | None:
+    """The page a reconnecting tracker names, if its visit is still active."""
+    page = (
+        Page.objects.select_related("visit")
+        .filter(pk=message.resume_page_id, visit_id=message.resume_visit_id)
+        .first()
+    )
+    if page is None or not page.visit.is_active():
+        return None
+    Visit.objects.filter(pk=page.visit_id).update(last_activity=timezone.now())
+    return PageStarted(
+        visit=page.visit,
+        page=page,
+        token=page_token(visit_id=page.visit_id, page_id=page.pk),
+        new_visit=False,
+        resumed=True,
+    )
+
+
+def _active_visit(visit_id: str, now: datetime) -> Visit | None:
+    visit = Visit.objects.select_for_update().filter(pk=visit_id).first()
+    if visit is None:
+        return None
+    if visit.is_active(now):
+        return visit
+    if visit.end_time is None:
+        Visit.objects.filter(pk=visit.pk).update(end_time=visit.last_activity)
+    return None
+
+
+def _system_event(name: str, *, visit: Visit, page: Page, when: datetime) -> Event:
+    return Event(
+        event_type=EventType.SYSTEM,
+        event_name=name,
+        visit=visit,
+        page=page,
+        timestamp=when,
+        url=page.url,
+        title=page.title,
+        referrer=page.referrer,
+        language_code=visit.language_code,
+    )
+
+
+@transaction.atomic
+def events_record(*, messages: list[EventMessage]) -> list[Event]:
+    """Store a page's events, all or none. A resent event (same page and client id)
+    is returned as first stored, not stored again."""
+    return [_event_record(message) for message in messages]
+
+
+def event_record(*, message: EventMessage) -> Event:
+    return events_record(messages=[message])[0]
+
+
+def _event_record(message: EventMessage) -> Event:
+    earlier = Event.objects.filter(page_id=message.page_id, client_event_id=message.client_id)
+    if (event := earlier.first()) is not None:
+        return event
+    page = _page_for_event(message)
+    _check_event_type(message)
+    event = Event(
+        event_type=message.event_type,
+        event_name=message.event_name,
+        visit_id=page.visit_id,
+        page=page,
+        timestamp=message.timestamp,
+        url=message.url or page.url,
+        title=message.title or page.title,
+        referrer=page.referrer,
+        language_code=page.visit.language_code,
+        data=message.data,
+        client_event_id=message.client_id,
+    )
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError:
+        # The same event raced in over another transport (socket and beacon).
+        return earlier.get()
+    if message.event_name == "PageExited":
+        Page.objects.filter(pk=page.pk, end_time__isnull=True).update(end_time=message.timestamp)
+    if message.event_name in IDENTITY_EVENTS:
+        identity_link(visit=page.visit, attributes=message.data)
+    return event
+
+
+def _page_for_event(message: EventMessage) -> Page:
+    page = (
+        Page.objects.select_related("visit")
+        .filter(pk=message.page_id, visit_id=message.visit_id)
+        .first()
+    )
+    if page is None:
+        raise ProtocolError(404, "unknown page", event_id=message.client_id)
+    now = timezone.now()
+    if not page.visit.is_active(now):
+        raise ProtocolError(
+            410, "the visit has expired; start a new page", event_id=message.client_id
+        )
+    # Touching the visit on every event would double the writes; a fraction of the
+    # timeout is precise enough to tell an active visit from an expired one.
+    if now - page.visit.last_activity > _touch_interval():
+        Visit.objects.filter(pk=page.visit_id).update(last_activity=now)
+    return page
+
+
+def _touch_interval() -> timedelta:
+    return timedelta(seconds=min(15.0, settings.GWE_VISIT_TIMEOUT_SECONDS / 10))
+
+
+def _check_event_type(message: EventMessage) -> None:
+    if message.event_type != EventType.SYSTEM:
+        return
+    if message.event_name in CLIENT_SYSTEM_EVENTS or message.event_name in timer_event_names():
+        return
+    raise ProtocolError(
+        400,
+        f"{message.event_name} is not a SYSTEM event a page may send",
+        event_id=message.client_id,
+    )
+
+
+def identity_link(*, visit: Visit, attributes: dict) -> Identity | None:
+    """Tie the visit to the identity the site names in a SignIn/UserInfo event."""
+    key = next((attributes[k] for k in IDENTITY_KEYS if attributes.get(k)), None)
+    if key is None:
+        return None
+    identity_id = str(key)[:190]
+    now = timezone.now()
+    identity, created = Identity.objects.get_or_create(
+        pk=identity_id, defaults={"attributes": attributes, "first_seen": now, "last_seen": now}
+    )
+    if not created:
+        identity.attributes = {**identity.attributes, **attributes}
+        identity.last_seen = now
+        identity.save(update_fields=["attributes", "last_seen"])
+    if visit.identity_id != identity.pk:
+        Visit.objects.filter(pk=visit.pk).update(identity=identity)
+        visit.identity = identity
+    return identity
+
+
+def visits_close_expired(*, now: datetime | None = None) -> int:
+    """Record the end of every visit that has been inactive past the timeout."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.GWE_VISIT_TIMEOUT_SECONDS)
+    expired = Visit.objects.filter(end_time__isnull=True, last_activity__lte=cutoff)
+    return expired.update(end_time=F("last_activity"))

@@ -1,0 +1,60 @@
+"""The tracker's messages turned into service calls and replies, whatever the transport."""
+
+from django.conf import settings
+from django.db import transaction
+
+from gwe import services
+from gwe.protocol import ProtocolError, parse_event, parse_page
+from invitations.selectors import tracker_definitions
+
+MAX_BATCH = 50
+
+
+class BatchError(Exception):
+    def __init__(self, index: int, error: ProtocolError):
+        super().__init__(error.message)
+        self.index = index
+        self.error = error
+
+
+def handle(message: object, *, user_agent: str = "") -> dict:
+    """The reply to one message; raises ProtocolError when it is refused."""
+    if not isinstance(message, dict):
+        raise ProtocolError(400, "a message must be a JSON object")
+    kind = message.get("type")
+    if kind == "event":
+        event = services.event_record(message=parse_event(message))
+        return {"type": "ack", "id": event.client_event_id, "eventID": event.pk}
+    if kind == "page":
+        started = services.page_start(message=parse_page(message), user_agent=user_agent)
+        return {
+            "type": "ids",
+            "visitID": started.visit.pk,
+            "globalVisitID": started.visit.global_visit_id,
+            "pageID": started.page.pk,
+            "token": started.token,
+            "newVisit": started.new_visit,
+            "resumed": started.resumed,
+            "visitTimeout": settings.GWE_VISIT_TIMEOUT_SECONDS,
+            "definitions": tracker_definitions(),
+        }
+    if kind == "ping":
+        return {"type": "pong"}
+    raise ProtocolError(400, f"unknown message type {kind!r}")
+
+
+def handle_batch(body: object, *, user_agent: str = "") -> list[dict]:
+    """Replies to one message or a list of them, all stored or none (BatchError)."""
+    messages = body if isinstance(body, list) else [body]
+    if not messages:
+        raise BatchError(0, ProtocolError(400, "no messages"))
+    if len(messages) > MAX_BATCH:
+        raise BatchError(MAX_BATCH, ProtocolError(413, f"more than {MAX_BATCH} messages"))
+    with transaction.atomic():
+        replies = []
+        for index, message in enumerate(messages):
+            try:
+                replies.append(handle(message, user_agent=user_agent))
+            except ProtocolError as exc:
+                raise BatchError(index, exc) from exc
+        return replies

@@ -1,0 +1,44 @@
+import pytest
+
+from tests.support.servers import CustomerSite, fresh_database, gwe_server
+from tests.support.services import require_chromium
+
+
+@pytest.fixture
+def gwe_live(tmp_path):
+    """A real GWE server (daphne) on a fresh database, for browser and multi-process tests."""
+    database = fresh_database(tmp_path)
+    server = gwe_server(tmp_path, database).start()
+    yield server
+    server.stop()
+    if database.drop:
+        database.drop()
+
+
+@pytest.fixture
+def customer_site():
+    site = CustomerSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()

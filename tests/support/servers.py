@@ -1,0 +1,193 @@
+"""Real servers for end-to-end tests and benchmarks: GWE under daphne, and a customer's site.
+
+The GWE server runs in its own process on its own database (a fresh SQLite file, or a fresh
+PostgreSQL database when DATABASE_URL points at PostgreSQL), exactly as `daphne` serves it.
+"""
+
+import http.server
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from tests.support.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Database:
+    url: str
+    drop: Callable[[], None] | None = None
+
+
+def fresh_database(tmp_dir: Path) -> Database:
+    """An empty database like the one the tests run on: SQLite file or PostgreSQL database."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return Database(url=f"sqlite:///{tmp_dir / 'gwe.sqlite3'}")
+    import psycopg
+
+    name = f"gwe_e2e_{secrets.token_hex(4)}"
+    parts = urlsplit(base)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return Database(url=urlunsplit(parts._replace(path=f"/{name}")), drop=drop)
+
+
+@dataclass
+class GweServer:
+    """A daphne process serving gwe.asgi:application on 127.0.0.1."""
+
+    env: dict
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def start(self, timeout: float = 30) -> "GweServer":
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "gwe.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {self.process.returncode}: {self.log()}")
+            try:
+                httpx.get(f"{self.url}/server/resources/js/build/GPE.min.js", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"daphne did not answer within {timeout} s: {self.log()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")[-4000:]
+        return "(no log)"
+
+
+def gwe_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
+    """A migrated GWE server, not yet started. `env` adds or overrides settings."""
+    server_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gwe.settings",
+        "GWE_DEBUG": "1",
+        "GWE_SECRET_KEY": "e2e-" + secrets.token_hex(16),
+        "DATABASE_URL": database.url,
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    server = GweServer(env=server_env, log_path=tmp_dir / "daphne.log")
+    server.manage("migrate", "--noinput")
+    return server
+
+
+class CustomerSite:
+    """A customer's web site on its own origin (http://localhost:PORT): pages are added by
+    tests and served as they would be by any web server."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        self.port = free_port()
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = site.pages.get(self.path.split("?")[0].split("#")[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def add(self, path: str, html: str) -> str:
+        self.pages[path] = html
+        return f"{self.origin}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def embed_snippet(gwe_url: str, *, extra: str = "") -> str:
+    """The snippet of the README, as a customer pastes it into their pages."""
+    return f"""<script>
+  var _gt = window._gt = window._gt || [];
+  _gt.push(['config', {{httpEndpoint: '{gwe_url}'}}]);
+  {extra}
+  (function (d) {{ var s = d.createElement('script'); s.async = true; s.id = '_gt';
+    s.src = '{gwe_url}/server/resources/js/build/GPE.min.js'; d.head.appendChild(s); }})(document);
+</script>"""
