@@ -1,6 +1,7 @@
 import json
 
 from channels.db import database_sync_to_async
+from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -17,6 +18,7 @@ class TrackerConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused with 403
             return
         self.user_agent = scope_header(self.scope, b"user-agent") or ""
+        self.pages = {}
         await self.accept()
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -30,7 +32,57 @@ class TrackerConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def handle(self, message):
-        return tracker.handle(message, user_agent=self.user_agent)
+        return tracker.handle(message, user_agent=self.user_agent, pages=self.pages)
+
+
+class TrackerHttpConsumer(AsyncHttpConsumer):
+    """The tracker over HTTP: the fallback when WebSockets are blocked, and beacons.
+
+    A consumer rather than a Django view: it is the hot path, and Django's middleware
+    would add a dozen thread switches to every beacon. So it answers CORS itself."""
+
+    async def handle(self, body: bytes) -> None:
+        origin = scope_header(self.scope, b"origin")
+        if not origin_allowed(origin):
+            await self.reply(403, {"error": "this origin may not send tracking data"}, origin=None)
+            return
+        method = self.scope["method"]
+        if method == "OPTIONS":
+            await self.send_response(204, b"", headers=self.cors_headers(origin, preflight=True))
+            return
+        if method != "POST":
+            await self.reply(405, {"error": "use POST"}, origin=origin)
+            return
+        status, reply = await self.handle_body(body)
+        await self.reply(status, reply, origin=origin)
+
+    @database_sync_to_async
+    def handle_body(self, body: bytes) -> tuple[int, dict]:
+        try:
+            message = decode(body, max_bytes=settings.GWE_TRACKER_MAX_BYTES)
+            user_agent = scope_header(self.scope, b"user-agent") or ""
+            return 200, {"replies": tracker.handle_batch(message, user_agent=user_agent)}
+        except ProtocolError as exc:
+            return exc.status, {"error": exc.message}
+        except tracker.BatchError as exc:
+            return exc.error.status, {"error": exc.error.message, "index": exc.index}
+
+    async def reply(self, status: int, body: dict, *, origin: str | None) -> None:
+        headers = [(b"Content-Type", b"application/json"), *self.cors_headers(origin)]
+        await self.send_response(status, json.dumps(body).encode(), headers=headers)
+
+    @staticmethod
+    def cors_headers(origin: str | None, *, preflight: bool = False) -> list[tuple[bytes, bytes]]:
+        if not origin:
+            return []
+        headers = [(b"Access-Control-Allow-Origin", origin.encode()), (b"Vary", b"Origin")]
+        if preflight:
+            headers += [
+                (b"Access-Control-Allow-Methods", b"POST, OPTIONS"),
+                (b"Access-Control-Allow-Headers", b"Content-Type"),
+                (b"Access-Control-Max-Age", b"86400"),
+            ]
+        return headers
 
 
 class NoopConsumer(AsyncWebsocketConsumer):
@@ -38,3 +90,12 @@ class NoopConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         await self.send(text_data='{"type":"ack"}')
+
+
+class NoopHttpConsumer(AsyncHttpConsumer):
+    """The benchmarks' baseline over HTTP: the tracker's path, without the work."""
+
+    async def handle(self, body: bytes) -> None:
+        await self.send_response(
+            200, b'{"replies":[]}', headers=[(b"Content-Type", b"application/json")]
+        )

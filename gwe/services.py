@@ -31,6 +31,10 @@ class PageStarted:
     new_visit: bool
     resumed: bool = False
 
+    @property
+    def context(self) -> "PageContext":
+        return PageContext.of(self.page)
+
 
 @transaction.atomic
 def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
@@ -59,13 +63,14 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
         referrer=message.referrer,
         start_time=message.timestamp,
     )
-    system_events = (["VisitStarted"] if new_visit else []) + ["PageEntered"]
-    Event.objects.bulk_create(
-        [
-            _system_event(name, visit=visit, page=page, when=message.timestamp)
-            for name in system_events
-        ]
-    )
+    entered = _system_event("PageEntered", visit=visit, page=page, when=message.timestamp)
+    if new_visit:
+        # A microsecond apart, so that the history lists them in the order they happened.
+        started = _system_event("VisitStarted", visit=visit, page=page, when=message.timestamp)
+        entered.timestamp += timedelta(microseconds=1)
+        Event.objects.bulk_create([started, entered])
+    else:
+        entered.save(force_insert=True)
     return PageStarted(
         visit=visit,
         page=page,
@@ -118,33 +123,74 @@ def _system_event(name: str, *, visit: Visit, page: Page, when: datetime) -> Eve
     )
 
 
+@dataclass
+class PageContext:
+    """What an event needs to know of its page. A WebSocket keeps one per page, so that
+    an event costs a single INSERT; `last_activity` is what this process last knew."""
+
+    visit_id: str
+    page_id: str
+    url: str
+    title: str
+    referrer: str
+    language_code: str
+    identity_id: str | None
+    last_activity: datetime
+
+    @classmethod
+    def of(cls, page: Page) -> "PageContext":
+        visit = page.visit
+        return cls(
+            visit_id=visit.pk,
+            page_id=page.pk,
+            url=page.url,
+            title=page.title,
+            referrer=page.referrer,
+            language_code=visit.language_code,
+            identity_id=visit.identity_id,
+            last_activity=visit.last_activity,
+        )
+
+
+def page_context(*, visit_id: str, page_id: str) -> PageContext:
+    page = Page.objects.select_related("visit").filter(pk=page_id, visit_id=visit_id).first()
+    if page is None:
+        raise ProtocolError(404, "unknown page")
+    return PageContext.of(page)
+
+
 @transaction.atomic
-def events_record(*, messages: list[EventMessage]) -> list[Event]:
-    """Store a page's events, all or none. A resent event (same page and client id)
-    is returned as first stored, not stored again."""
-    return [_event_record(message) for message in messages]
+def events_record(
+    *, messages: list[EventMessage], context: PageContext | None = None
+) -> list[Event]:
+    """Store events, all or none. A resent event (same page and client id) is returned
+    as first stored, not stored again. `context` saves looking the page up."""
+    return [_event_record(message, context) for message in messages]
 
 
-def event_record(*, message: EventMessage) -> Event:
-    return events_record(messages=[message])[0]
+def event_record(*, message: EventMessage, context: PageContext | None = None) -> Event:
+    return events_record(messages=[message], context=context)[0]
 
 
-def _event_record(message: EventMessage) -> Event:
-    earlier = Event.objects.filter(page_id=message.page_id, client_event_id=message.client_id)
-    if (event := earlier.first()) is not None:
-        return event
-    page = _page_for_event(message)
+def _event_record(message: EventMessage, context: PageContext | None) -> Event:
+    if context is None or context.page_id != message.page_id:
+        try:
+            context = page_context(visit_id=message.visit_id, page_id=message.page_id)
+        except ProtocolError as exc:
+            exc.event_id = message.client_id
+            raise
     _check_event_type(message)
+    _keep_visit_alive(context, message)
     event = Event(
         event_type=message.event_type,
         event_name=message.event_name,
-        visit_id=page.visit_id,
-        page=page,
+        visit_id=context.visit_id,
+        page_id=context.page_id,
         timestamp=message.timestamp,
-        url=message.url or page.url,
-        title=message.title or page.title,
-        referrer=page.referrer,
-        language_code=page.visit.language_code,
+        url=message.url or context.url,
+        title=message.title or context.title,
+        referrer=context.referrer,
+        language_code=context.language_code,
         data=message.data,
         client_event_id=message.client_id,
     )
@@ -152,33 +198,34 @@ def _event_record(message: EventMessage) -> Event:
         with transaction.atomic():
             event.save(force_insert=True)
     except IntegrityError:
-        # The same event raced in over another transport (socket and beacon).
-        return earlier.get()
+        # Sent before and stored: the acknowledgement was lost (reconnect, beacon).
+        return Event.objects.get(page_id=context.page_id, client_event_id=message.client_id)
     if message.event_name == "PageExited":
-        Page.objects.filter(pk=page.pk, end_time__isnull=True).update(end_time=message.timestamp)
+        Page.objects.filter(pk=context.page_id, end_time__isnull=True).update(
+            end_time=message.timestamp
+        )
     if message.event_name in IDENTITY_EVENTS:
-        identity_link(visit=page.visit, attributes=message.data)
+        identity = identity_link(visit_id=context.visit_id, attributes=message.data)
+        context.identity_id = identity.pk if identity else context.identity_id
     return event
 
 
-def _page_for_event(message: EventMessage) -> Page:
-    page = (
-        Page.objects.select_related("visit")
-        .filter(pk=message.page_id, visit_id=message.visit_id)
-        .first()
-    )
-    if page is None:
-        raise ProtocolError(404, "unknown page", event_id=message.client_id)
+def _keep_visit_alive(context: PageContext, message: EventMessage) -> None:
+    """Refuse events of an expired visit (410); otherwise record its activity, at most
+    every few seconds: touching the visit on every event would double the writes."""
     now = timezone.now()
-    if not page.visit.is_active(now):
+    since = now - context.last_activity
+    if since <= _touch_interval():
+        return
+    timeout = timedelta(seconds=settings.GWE_VISIT_TIMEOUT_SECONDS)
+    touched = Visit.objects.filter(
+        pk=context.visit_id, end_time__isnull=True, last_activity__gt=now - timeout
+    ).update(last_activity=now)
+    if not touched:
         raise ProtocolError(
             410, "the visit has expired; start a new page", event_id=message.client_id
         )
-    # Touching the visit on every event would double the writes; a fraction of the
-    # timeout is precise enough to tell an active visit from an expired one.
-    if now - page.visit.last_activity > _touch_interval():
-        Visit.objects.filter(pk=page.visit_id).update(last_activity=now)
-    return page
+    context.last_activity = now
 
 
 def _touch_interval() -> timedelta:
@@ -197,23 +244,20 @@ def _check_event_type(message: EventMessage) -> None:
     )
 
 
-def identity_link(*, visit: Visit, attributes: dict) -> Identity | None:
+def identity_link(*, visit_id: str, attributes: dict) -> Identity | None:
     """Tie the visit to the identity the site names in a SignIn/UserInfo event."""
     key = next((attributes[k] for k in IDENTITY_KEYS if attributes.get(k)), None)
     if key is None:
         return None
-    identity_id = str(key)[:190]
     now = timezone.now()
     identity, created = Identity.objects.get_or_create(
-        pk=identity_id, defaults={"attributes": attributes, "first_seen": now, "last_seen": now}
+        pk=str(key)[:190], defaults={"attributes": attributes, "first_seen": now, "last_seen": now}
     )
     if not created:
         identity.attributes = {**identity.attributes, **attributes}
         identity.last_seen = now
         identity.save(update_fields=["attributes", "last_seen"])
-    if visit.identity_id != identity.pk:
-        Visit.objects.filter(pk=visit.pk).update(identity=identity)
-        visit.identity = identity
+    Visit.objects.filter(pk=visit_id).exclude(identity=identity).update(identity=identity)
     return identity
 
 

@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
+    "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "corsheaders",
     "channels",
@@ -51,7 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,7 +89,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the tracker write while the admin reads; the busy timeout rides out
     # short write bursts instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -129,11 +128,13 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "servestatic.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Static files are served by the app itself (ServeStatic, async: no thread hop per request).
+SERVESTATIC_USE_FINDERS = DEBUG
+SERVESTATIC_AUTOREFRESH = DEBUG
 
 # Security. GWE_SECURE says GWE is reached over HTTPS (directly or through a
 # TLS-terminating proxy that sets X-Forwarded-Proto); it is the production default.
@@ -150,8 +151,8 @@ if GWE_SECURE:
     SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 CSRF_TRUSTED_ORIGINS = env_origins("GWE_CSRF_TRUSTED_ORIGINS")
 
-# CORS: only the tracker's endpoints and resources are readable from other origins.
-CORS_URLS_REGEX = r"^/server/(data/tracker|resources)/"
+# CORS for the resources pages load (the tracker endpoint answers CORS itself).
+CORS_URLS_REGEX = r"^/server/resources/"
 CORS_ALLOW_ALL_ORIGINS = GWE_ALLOWED_ORIGINS == ["*"]
 CORS_ALLOWED_ORIGINS = [o for o in GWE_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_CREDENTIALS = False

@@ -5,9 +5,11 @@ from django.db import transaction
 
 from gwe import services
 from gwe.protocol import ProtocolError, parse_event, parse_page
+from gwe.services import PageContext
 from invitations.selectors import tracker_definitions
 
 MAX_BATCH = 50
+PAGES_REMEMBERED = 8  # per socket: the current page and a few before (SPA route changes)
 
 
 class BatchError(Exception):
@@ -17,16 +19,27 @@ class BatchError(Exception):
         self.error = error
 
 
-def handle(message: object, *, user_agent: str = "") -> dict:
-    """The reply to one message; raises ProtocolError when it is refused."""
+def handle(
+    message: object, *, user_agent: str = "", pages: dict[str, PageContext] | None = None
+) -> dict:
+    """The reply to one message; raises ProtocolError when it is refused.
+
+    `pages` is a transport's memory of the pages it started, so that their events need
+    no look-up; the HTTP transport has none."""
     if not isinstance(message, dict):
         raise ProtocolError(400, "a message must be a JSON object")
     kind = message.get("type")
     if kind == "event":
-        event = services.event_record(message=parse_event(message))
+        parsed = parse_event(message)
+        context = pages.get(parsed.page_id) if pages is not None else None
+        event = services.event_record(message=parsed, context=context)
         return {"type": "ack", "id": event.client_event_id, "eventID": event.pk}
     if kind == "page":
         started = services.page_start(message=parse_page(message), user_agent=user_agent)
+        if pages is not None:
+            pages[started.page.pk] = started.context
+            while len(pages) > PAGES_REMEMBERED:
+                pages.pop(next(iter(pages)))
         return {
             "type": "ids",
             "visitID": started.visit.pk,

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -9,12 +8,9 @@ urlpatterns = [
     path("", include("gwe.demo.urls")),
     path("admin/", admin.site.urls),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
-    path("server/data/tracker", views.tracker_messages, name="tracker-messages"),
     path("server/data/", include("gwe.api_urls")),
     path("server/api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "server/api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
     ),
 ]
-if settings.GWE_BENCHMARK_ENDPOINTS:
-    urlpatterns.append(path("server/data/tracker/noop", views.noop, name="tracker-noop"))

@@ -57,6 +57,7 @@ class GweServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    cpu: int | None = None  # pin the server to one core (benchmarks)
 
     @property
     def url(self) -> str:
@@ -81,17 +82,10 @@ class GweServer:
 
     def start(self, timeout: float = 30) -> "GweServer":
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        pin = ["taskset", "-c", str(self.cpu)] if self.cpu is not None else []
+        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "gwe.asgi:application"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "gwe.asgi:application",
-            ],
+            [*pin, sys.executable, *daphne],
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -1,0 +1,156 @@
+"""Tracker events stored per second, over WebSocket and HTTP, on SQLite and PostgreSQL.
+
+Each figure sits next to a baseline measured in the same run, against the same daphne
+process: a WebSocket and an HTTP endpoint that answer without doing any work. The server
+is pinned to one core and the load generator to the other.
+
+Load: PAGES simulated pages, each a connection that starts a page, then sends events one at a
+time and waits for each acknowledgement (as the tracker does), for SECONDS.
+"""
+
+import asyncio
+import itertools
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import websockets
+
+from tests.support.servers import fresh_database, gwe_server
+from tests.support.services import require_tcp
+
+PAGES = int(os.environ.get("BENCH_PAGES", "20"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+PAGE = {"type": "page", "url": "https://shop.example/bench", "title": "Bench"}
+
+
+@dataclass
+class Rate:
+    name: str
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+def event(token: str, number: int) -> str:
+    return json.dumps(
+        {
+            "type": "event",
+            "token": token,
+            "id": f"b-{number}",
+            "eventName": "AddToCart",
+            "data": {"sku": "SHOE-1", "price": 59},
+        }
+    )
+
+
+async def websocket_rate(url: str, *, noop: bool) -> Rate:
+    path = "/server/ws/noop" if noop else "/server/ws/tracker"
+    deadline = time.monotonic() + SECONDS
+    counts = []
+
+    async def page() -> None:
+        async with websockets.connect(url + path) as socket:
+            token = ""
+            if not noop:
+                await socket.send(json.dumps(PAGE))
+                token = json.loads(await socket.recv())["token"]
+            sent = 0
+            while time.monotonic() < deadline:
+                await socket.send(event(token, sent))
+                reply = json.loads(await socket.recv())
+                assert reply["type"] == "ack", reply
+                sent += 1
+            counts.append(sent)
+
+    started = time.monotonic()
+    await asyncio.gather(*(page() for _ in range(PAGES)))
+    return Rate(
+        "WebSocket" + (" baseline" if noop else ""), sum(counts), time.monotonic() - started
+    )
+
+
+async def http_rate(url: str, *, noop: bool) -> Rate:
+    path = "/server/data/tracker/noop" if noop else "/server/data/tracker"
+    deadline = time.monotonic() + SECONDS
+    numbers = itertools.count()
+    counts = []
+    limits = httpx.Limits(max_connections=PAGES, max_keepalive_connections=PAGES)
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def page() -> None:
+            token = ""
+            if not noop:
+                reply = await client.post("/server/data/tracker", content=json.dumps(PAGE))
+                token = reply.json()["replies"][0]["token"]
+            sent = 0
+            while time.monotonic() < deadline:
+                reply = await client.post(path, content=event(token, next(numbers)))
+                assert reply.status_code == 200, reply.text
+                sent += 1
+            counts.append(sent)
+
+        started = time.monotonic()
+        await asyncio.gather(*(page() for _ in range(PAGES)))
+    return Rate("HTTP" + (" baseline" if noop else ""), sum(counts), time.monotonic() - started)
+
+
+def databases() -> list[tuple[str, str]]:
+    found = [("SQLite", "")]
+    postgres = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/gwe")
+    try:
+        require_tcp(postgres, "PostgreSQL")
+        found.append(("PostgreSQL", postgres))
+    except BaseException as exc:  # pytest's skip is a BaseException
+        print(f"PostgreSQL skipped: {exc}")
+    return found
+
+
+def run() -> list[dict]:
+    results = []
+    for label, database_url in databases():
+        with tempfile.TemporaryDirectory() as tmp:
+            if database_url:
+                os.environ["DATABASE_URL"] = database_url
+            else:
+                os.environ.pop("DATABASE_URL", None)
+            database = fresh_database(Path(tmp))
+            server = gwe_server(
+                Path(tmp),
+                database,
+                GWE_BENCHMARK_ENDPOINTS="1",
+                GWE_DEBUG="0",
+                GWE_SECURE="0",
+                GWE_ALLOWED_HOSTS="127.0.0.1",
+                GWE_LOG_LEVEL="WARNING",
+            )
+            server.cpu = 0
+            server.manage("collectstatic", "--noinput", "--verbosity", "0")
+            server.start()
+            try:
+                for transport in (websocket_rate, http_rate):
+                    base_url = server.ws_url if transport is websocket_rate else server.url
+                    baseline = asyncio.run(transport(base_url, noop=True))
+                    measured = asyncio.run(transport(base_url, noop=False))
+                    results.append(
+                        {
+                            "database": label,
+                            "transport": measured.name,
+                            "events_per_s": round(measured.per_second),
+                            "baseline_per_s": round(baseline.per_second),
+                            "ratio": round(measured.per_second / baseline.per_second, 3),
+                        }
+                    )
+            finally:
+                server.stop()
+                if database.drop:
+                    database.drop()
+    return results
