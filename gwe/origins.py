@@ -15,7 +15,7 @@ def origin_allowed(origin: str | None) -> bool:
     if "*" in allowed or origin.lower() in allowed:
         return True
     host = urlsplit(origin).hostname
-    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
+    return host is not None and validate_host(host, settings.ALLOWED_HOSTS)
 
 
 def scope_header(scope: dict, name: bytes) -> str | None:

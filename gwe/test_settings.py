@@ -7,3 +7,7 @@ os.environ.setdefault("GWE_DEBUG", "1")
 from gwe.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Connections opened by consumers' worker threads must close after each call, or the test
+# database cannot be dropped at the end of a PostgreSQL run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,4 +1,6 @@
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from tests.support.servers import CustomerSite, fresh_database, gwe_server
 from tests.support.services import require_chromium
@@ -42,3 +44,12 @@ def chromium_browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+async def _async_connections_closed(request):
+    """Async ORM calls run in asgiref's worker thread, whose connection would outlive the
+    test (and keep PostgreSQL from dropping the test database)."""
+    yield
+    if "django_db_setup" in request.fixturenames:
+        await sync_to_async(connections.close_all)()

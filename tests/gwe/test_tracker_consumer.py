@@ -5,8 +5,9 @@ from channels.testing import WebsocketCommunicator
 
 from gwe.asgi import application
 from gwe.models import Event, Visit
+from invitations.models import BusinessEventDefinition
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
 
@@ -25,6 +26,9 @@ async def ask(communicator, message):
 
 
 async def test_a_page_gets_its_ids_and_the_event_definitions():
+    await BusinessEventDefinition.objects.acreate(
+        name="AddToCart", trigger="click", selector="button.add-to-cart"
+    )
     communicator, connected = await connect()
     assert connected
 
@@ -33,7 +37,16 @@ async def test_a_page_gets_its_ids_and_the_event_definitions():
     assert ids["type"] == "ids"
     assert ids["newVisit"] is True
     assert {"visitID", "globalVisitID", "pageID", "token"} <= ids.keys()
-    assert "Timeout-30" in [d["name"] for d in ids["definitions"]]
+    assert [d for d in ids["definitions"] if d["name"] == "AddToCart"] == [
+        {
+            "name": "AddToCart",
+            "action": "click",
+            "selector": "button.add-to-cart",
+            "urlPattern": "",
+            "maxPerPage": 0,
+            "values": [],
+        }
+    ]
     await communicator.disconnect()
 
 

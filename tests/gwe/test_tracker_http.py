@@ -6,7 +6,7 @@ from channels.testing import HttpCommunicator
 from gwe.asgi import application
 from gwe.models import Event, Visit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ENDPOINT = "/server/data/tracker"
 PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}

@@ -9,6 +9,7 @@ from gwe import services
 from gwe.ids import is_valid_id
 from gwe.models import Event, Identity, Page, Visit
 from gwe.protocol import ProtocolError, parse_event, parse_page
+from invitations.models import BusinessEventDefinition
 from tests.support.factories import record_event, start_page
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +110,9 @@ def test_page_exited_ends_the_page():
 
 
 def test_a_page_may_report_the_timer_events_but_not_the_servers_own():
+    BusinessEventDefinition.objects.get_or_create(
+        name="Timeout-30", defaults={"trigger": "timer", "delay_seconds": 30}
+    )
     started = start_page()
 
     record_event(started, "Timeout-30", eventType="SYSTEM")
