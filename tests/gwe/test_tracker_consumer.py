@@ -123,7 +123,7 @@ async def test_a_site_not_in_the_allowed_origins_cannot_connect(settings):
     settings.GWE_ALLOWED_ORIGINS = ["https://shop.example"]
 
     allowed, allowed_connected = await connect("https://shop.example")
-    refused, refused_connected = await connect("https://evil.example")
+    _, refused_connected = await connect("https://evil.example")
 
     assert allowed_connected
     assert not refused_connected
