@@ -7,11 +7,17 @@ from django.conf import settings
 
 from gwe import tracker
 from gwe.origins import origin_allowed, scope_header
-from gwe.protocol import ProtocolError, decode
+from gwe.protocol import ProtocolError, decode, parse_received, parse_subscribe
+from notifications.subscriber import NotificationSubscriber
 
 
-class TrackerConsumer(AsyncWebsocketConsumer):
-    """One browser tab's tracker: each message in, one reply out (docs/tracker-protocol.md)."""
+class TrackerConsumer(NotificationSubscriber, AsyncWebsocketConsumer):
+    """One browser tab's tracker: each message in, one reply out (docs/tracker-protocol.md),
+    and the notifications of the tab's visit pushed to it."""
+
+    # Notifications come over GWE's own bus (notifications/bus.py), not the channel layer:
+    # a channel-layer channel per tab would cost memory and CPU for nothing.
+    channel_layer_alias = "no channel layer for tracker sockets"
 
     async def connect(self):
         if not origin_allowed(scope_header(self.scope, b"origin")):
@@ -21,14 +27,31 @@ class TrackerConsumer(AsyncWebsocketConsumer):
         self.pages = {}
         await self.accept()
 
+    async def disconnect(self, code):
+        await self.notifications_unsubscribe()
+
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
         try:
             message = decode(raw, max_bytes=settings.GWE_TRACKER_MAX_BYTES)
-            reply = await self.handle(message)
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "received":
+                self.notifications_received(parse_received(message))
+                return
+            if kind == "subscribe":
+                reply = await self.subscribe(message)
+            else:
+                reply = await self.handle(message)
         except ProtocolError as exc:
             reply = exc.as_reply()
         await self.send(text_data=json.dumps(reply))
+
+    async def subscribe(self, message: dict) -> dict:
+        visit_id, page_id, last_seq = parse_subscribe(message)
+        last_seq = await self.notifications_subscribe(
+            visit_id=visit_id, page_id=page_id, last_seq=last_seq
+        )
+        return {"type": "subscribed", "pageID": page_id, "lastSeq": last_seq}
 
     @database_sync_to_async
     def handle(self, message):

@@ -133,6 +133,24 @@ def parse_event(message: dict) -> EventMessage:
         raise
 
 
+def parse_subscribe(message: dict) -> tuple[str, str, int | None]:
+    """(visit_id, page_id, last_seq) of a page asking for its visit's notifications."""
+    visit_id, page_id = _token(message.get("token"))
+    last_seq = message.get("lastSeq")
+    if last_seq is not None and (
+        isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
+    ):
+        raise ProtocolError(400, "lastSeq must be a whole number")
+    return visit_id, page_id, last_seq
+
+
+def parse_received(message: dict) -> list[str]:
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
+        raise ProtocolError(400, "ids must be a list of at most 100 notification ids")
+    return ids
+
+
 def _token(token: object) -> tuple[str, str]:
     try:
         return page_token_read(token)

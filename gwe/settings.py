@@ -183,6 +183,9 @@ SPECTACULAR_SETTINGS = {
 GWE_VISIT_TIMEOUT_SECONDS = env_int("GWE_VISIT_TIMEOUT_SECONDS", 30 * 60, minimum=1)
 GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
+GWE_NOTIFY_MAX_MESSAGES = 100
+# How long a notification waits for a page that is offline, unless the message says (ttl).
+GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 # A no-op HTTP and WebSocket endpoint, the baseline the benchmarks compare against.
 GWE_BENCHMARK_ENDPOINTS = env_bool("GWE_BENCHMARK_ENDPOINTS", False)
 

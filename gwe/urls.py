@@ -8,7 +8,9 @@ urlpatterns = [
     path("", include("gwe.demo.urls")),
     path("admin/", admin.site.urls),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
+    path("server/data/notification/", include("notifications.urls")),
     path("server/data/", include("gwe.api_urls")),
+    path("server/health", views.health, name="health"),
     path("server/api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "server/api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"

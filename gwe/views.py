@@ -2,8 +2,11 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
+
+from notifications.bus import get_bus
 
 TRACKER_SCRIPT = Path(__file__).parent / "tracker" / "GPE.js"
 
@@ -20,3 +23,22 @@ def tracker_script(request: HttpRequest) -> HttpResponse:
 @cache
 def _tracker_script() -> str:
     return TRACKER_SCRIPT.read_text()
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 when the database and the notification bus
+    answer, 503 (with what failed) otherwise."""
+    checks = {"database": _database_ok(), "channelLayer": get_bus().healthy()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "unavailable" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False

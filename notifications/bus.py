@@ -1,0 +1,204 @@
+"""The notification bus: how a stored notification reaches its visit's sockets, in
+whichever process they are.
+
+One subscription per process (Redis pub/sub with REDIS_URL, in-process otherwise), a map
+from visit to the local sockets that follow it, and every frame encoded once, by the sender.
+The bus itself may lose a message (a process restarting, Redis away): followers notice the
+gap in the visit's sequence, or are told the bus reconnected, and read what they missed from
+the database. So the bus only has to be fast; the database makes it reliable.
+"""
+
+import asyncio
+import contextvars
+import json
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "gwe:notifications"
+
+
+class BusUnavailable(Exception):
+    """The bus could not take a message; it is stored and will reach pages when it is back."""
+
+
+@dataclass(frozen=True)
+class Published:
+    visit_id: str
+    page_id: str | None
+    seq: int
+    notification_id: str
+    frame: str  # exactly what the page receives
+
+    def as_wire(self) -> list:
+        return [self.visit_id, self.page_id, self.seq, self.notification_id, self.frame]
+
+    @classmethod
+    def from_wire(cls, item: list) -> "Published":
+        return cls(*item)
+
+
+class Follower(Protocol):
+    async def notifications_published(self, messages: list[Published]) -> None: ...
+
+    async def notifications_maybe_missed(self) -> None: ...
+
+
+class Bus:
+    def __init__(self) -> None:
+        self.followers: dict[str, set[Follower]] = defaultdict(set)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.tasks: set[asyncio.Future] = set()  # held, or the loop may collect them mid-way
+
+    def run(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def follow(self, visit_id: str, follower: Follower) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.followers[visit_id].add(follower)
+
+    def unfollow(self, visit_id: str, follower: Follower) -> None:
+        followers = self.followers.get(visit_id)
+        if followers is not None:
+            followers.discard(follower)
+            if not followers:
+                del self.followers[visit_id]
+
+    def publish(self, messages: list[Published]) -> None:
+        """Send to every process; safe from any thread. Raises BusUnavailable."""
+        raise NotImplementedError
+
+    def healthy(self) -> bool:
+        return True
+
+    def dispatch(self, messages: list[Published]) -> None:
+        """Hand messages to this process's followers of their visits (on the loop)."""
+        by_visit: dict[str, list[Published]] = defaultdict(list)
+        for message in messages:
+            if message.visit_id in self.followers:
+                by_visit[message.visit_id].append(message)
+        for visit_id, visit_messages in by_visit.items():
+            for follower in tuple(self.followers.get(visit_id, ())):
+                self.run(follower.notifications_published(visit_messages))
+
+    def tell_all_maybe_missed(self) -> None:
+        for followers in tuple(self.followers.values()):
+            for follower in tuple(followers):
+                self.run(follower.notifications_maybe_missed())
+
+
+class LocalBus(Bus):
+    """One process: publishing hands messages straight to the event loop."""
+
+    def publish(self, messages: list[Published]) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return  # no socket has ever followed here: pages read from the database
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.dispatch(messages)
+        else:
+            # A fresh context: the publishing thread's would mark the followers' tasks as
+            # running inside that thread's sync_to_async call, and their database reads
+            # would then refuse to run.
+            loop.call_soon_threadsafe(self.dispatch, messages, context=contextvars.Context())
+
+
+class RedisBus(Bus):
+    """Several processes: one Redis pub/sub channel, one subscription per process."""
+
+    RETRY_MAX = 5.0
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self.url = url
+        self.publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.listener: asyncio.Task | None = None
+        self.connected = False
+
+    def follow(self, visit_id: str, follower: Follower) -> None:
+        super().follow(visit_id, follower)
+        if (
+            self.listener is None
+            or self.listener.done()
+            or self.listener.get_loop() is not self.loop
+        ):
+            self.listener = asyncio.ensure_future(self.listen())
+
+    def publish(self, messages: list[Published]) -> None:
+        import redis
+
+        payload = json.dumps([m.as_wire() for m in messages])
+        try:
+            self.publisher.publish(CHANNEL, payload)
+        except redis.RedisError as exc:
+            raise BusUnavailable(f"Redis is not reachable: {exc}") from exc
+
+    def healthy(self) -> bool:
+        import redis
+
+        try:
+            return bool(self.publisher.ping())
+        except redis.RedisError:
+            return False
+
+    async def listen(self) -> None:
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        delay = 0.1
+        while True:
+            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    if not self.connected:
+                        self.connected = True
+                        # Anything published while we were away is in the database.
+                        self.tell_all_maybe_missed()
+                    delay = 0.1
+                    async for item in pubsub.listen():
+                        if item["type"] == "message":
+                            self.dispatch(
+                                [Published.from_wire(m) for m in json.loads(item["data"])]
+                            )
+            except (RedisError, OSError) as exc:
+                if self.connected:
+                    logger.warning("notification bus lost Redis (%s); reconnecting", exc)
+                self.connected = False
+            finally:
+                await client.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.RETRY_MAX)
+
+
+_bus: Bus | None = None
+_bus_lock = threading.Lock()
+
+
+def get_bus() -> Bus:
+    global _bus
+    with _bus_lock:
+        if _bus is None:
+            _bus = RedisBus(settings.REDIS_URL) if settings.REDIS_URL else LocalBus()
+        return _bus
+
+
+def reset_bus() -> None:
+    """Forget the process's bus (tests that change REDIS_URL)."""
+    global _bus
+    with _bus_lock:
+        _bus = None

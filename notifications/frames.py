@@ -1,0 +1,30 @@
+"""What a page receives for a notification, encoded once for all its pages."""
+
+import json
+
+from notifications.bus import Published
+from notifications.models import Notification
+
+
+def frame(notification: Notification) -> str:
+    message = {
+        "type": "notification",
+        "id": notification.pk,
+        "seq": notification.seq,
+        "channel": notification.channel,
+        "data": notification.data,
+        "timestamp": notification.created_at.isoformat(),
+    }
+    if notification.page_id:
+        message["pageID"] = notification.page_id
+    return json.dumps(message, separators=(",", ":"))
+
+
+def published(notification: Notification) -> Published:
+    return Published(
+        visit_id=notification.visit_id,
+        page_id=notification.page_id,
+        seq=notification.seq,
+        notification_id=notification.pk,
+        frame=frame(notification),
+    )

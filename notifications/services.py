@@ -1,0 +1,111 @@
+"""Writes of the Notification Service: accept, expire, record deliveries."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from gwe.models import Page, Visit
+from notifications.bus import BusUnavailable, get_bus
+from notifications.frames import published
+from notifications.models import Delivery, Notification
+
+
+@dataclass(frozen=True)
+class NotifyMessage:
+    channel: str
+    data: dict = field(default_factory=dict)
+    page_id: str | None = None
+    ttl_seconds: int | None = None
+
+
+class UnknownTarget(Exception):
+    """The visit, or a page of it, does not exist."""
+
+
+class NotificationsQueued(Exception):
+    """Stored, but the bus is down: pages get them when it is back, or when they reconnect."""
+
+    def __init__(self, notifications: list[Notification], reason: str):
+        super().__init__(reason)
+        self.notifications = notifications
+
+
+def notify(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
+    """Store messages for a visit's pages, then push them once the transaction commits.
+
+    Raises UnknownTarget, or NotificationsQueued when they are stored but cannot be pushed now.
+    """
+    try:
+        with transaction.atomic():
+            notifications = _store(visit_id=visit_id, messages=messages)
+            transaction.on_commit(partial(get_bus().publish, [published(n) for n in notifications]))
+    except BusUnavailable as exc:
+        raise NotificationsQueued(notifications, str(exc)) from exc
+    return notifications
+
+
+def _store(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
+    # Locking the visit orders concurrent notifies: sequence numbers commit in order.
+    if not list(Visit.objects.select_for_update().filter(pk=visit_id).values_list("pk")):
+        raise UnknownTarget(f"unknown visit {visit_id}")
+    page_ids = {m.page_id for m in messages if m.page_id}
+    known = set(
+        Page.objects.filter(visit_id=visit_id, pk__in=page_ids).values_list("pk", flat=True)
+    )
+    if unknown := sorted(page_ids - known):
+        raise UnknownTarget(f"{unknown[0]} is not a page of visit {visit_id}")
+    last = Notification.objects.filter(visit_id=visit_id).aggregate(last=Max("seq"))["last"] or 0
+    now = timezone.now()
+    default_ttl = settings.GWE_NOTIFY_TTL_SECONDS
+    notifications = [
+        Notification(
+            visit_id=visit_id,
+            page_id=message.page_id,
+            seq=last + number,
+            channel=message.channel,
+            data=message.data,
+            created_at=now,
+            expires_at=now + timedelta(seconds=message.ttl_seconds or default_ttl),
+        )
+        for number, message in enumerate(messages, start=1)
+    ]
+    return Notification.objects.bulk_create(notifications)
+
+
+@transaction.atomic
+def deliveries_record(*, visit_id: str, page_id: str, notification_ids: list[str]) -> int:
+    """Record that a page received these notifications of its visit (each once)."""
+    ids = list(
+        Notification.objects.filter(pk__in=notification_ids, visit_id=visit_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        return 0
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        [Delivery(notification_id=i, page_id=page_id, delivered_at=now) for i in ids],
+        ignore_conflicts=True,
+    )
+    counts = (
+        Delivery.objects.filter(notification=OuterRef("pk"))
+        .values("notification")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Notification.objects.filter(pk__in=ids).update(
+        delivered_count=Subquery(counts), first_delivered_at=Coalesce("first_delivered_at", now)
+    )
+
+
+def notifications_expire() -> int:
+    """Mark the notifications that expired before any page received them."""
+    return Notification.objects.filter(
+        expired_at__isnull=True, delivered_count=0, expires_at__lte=timezone.now()
+    ).update(expired_at=F("expires_at"))
