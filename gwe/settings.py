@@ -186,6 +186,7 @@ GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
+GWE_NOTIFY_SWEEP_SECONDS = 60
 # A no-op HTTP and WebSocket endpoint, the baseline the benchmarks compare against.
 GWE_BENCHMARK_ENDPOINTS = env_bool("GWE_BENCHMARK_ENDPOINTS", False)
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Bus:
         self.followers: dict[str, set[Follower]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: set[asyncio.Future] = set()  # held, or the loop may collect them mid-way
+        self.sweeper: asyncio.Future | None = None
 
     def run(self, coroutine) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -64,6 +66,20 @@ class Bus:
     def follow(self, visit_id: str, follower: Follower) -> None:
         self.loop = asyncio.get_running_loop()
         self.followers[visit_id].add(follower)
+        sweeper = self.sweeper
+        if sweeper is None or sweeper.done() or sweeper.get_loop() is not self.loop:
+            self.sweeper = asyncio.ensure_future(self.sweep())
+
+    async def sweep(self) -> None:
+        """Mark expired notifications now and then, while this process serves pages."""
+        from notifications.services import notifications_expire
+
+        while True:
+            await asyncio.sleep(settings.GWE_NOTIFY_SWEEP_SECONDS)
+            try:
+                await database_sync_to_async(notifications_expire)()
+            except Exception:
+                logger.exception("could not mark expired notifications")
 
     def unfollow(self, visit_id: str, follower: Follower) -> None:
         followers = self.followers.get(visit_id)

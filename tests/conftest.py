@@ -1,9 +1,11 @@
+import shutil
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from tests.support.servers import CustomerSite, fresh_database, gwe_server
-from tests.support.services import require_chromium
+from tests.support.servers import CustomerSite, RedisServer, fresh_database, gwe_server
+from tests.support.services import missing, require_chromium
 
 
 @pytest.fixture
@@ -53,3 +55,13 @@ async def _async_connections_closed(request):
     yield
     if "django_db_setup" in request.fixturenames:
         await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real Redis of the test's own, which the test may stop and start again."""
+    if not shutil.which("redis-server"):
+        missing("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

@@ -7,6 +7,7 @@ PostgreSQL database when DATABASE_URL points at PostgreSQL), exactly as `daphne`
 import http.server
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
@@ -185,3 +186,48 @@ def embed_snippet(gwe_url: str, *, extra: str = "") -> str:
   (function (d) {{ var s = d.createElement('script'); s.async = true; s.id = '_gt';
     s.src = '{gwe_url}/server/resources/js/build/GPE.min.js'; d.head.appendChild(s); }})(document);
 </script>"""
+
+
+class RedisServer:
+    """A private redis-server on its own port, so a test may stop and restart it."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.port = free_port()
+        self.dir = tmp_dir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -1,0 +1,98 @@
+"""The Redis bus, against a real Redis that the tests stop and start again."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from notifications import bus
+from notifications.models import Notification
+from notifications.services import NotificationsQueued, NotifyMessage, notify
+from tests.notifications.test_delivery import Tab
+from tests.support.factories import start_page
+
+
+@pytest.fixture
+def redis_bus(settings, redis_server):
+    settings.REDIS_URL = redis_server.url
+    bus.reset_bus()
+    yield redis_server
+    bus.reset_bus()
+
+
+async def until(condition, timeout=10.0):
+    for _ in range(int(timeout / 0.05)):
+        if await condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_notification_reaches_the_page_through_redis(redis_bus):
+    tab = await Tab().open()
+    await tab.subscribe()
+    assert isinstance(bus.get_bus(), bus.RedisBus)
+    assert await until(lambda: asyncio.sleep(0, bus.get_bus().connected))
+
+    await database_sync_to_async(notify)(
+        visit_id=tab.ids["visitID"], messages=[NotifyMessage(channel="via-redis")]
+    )
+
+    assert (await tab.receive(timeout=2))["channel"] == "via-redis"
+    await tab.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_what_is_sent_while_redis_is_down_arrives_once_it_is_back(redis_bus):
+    tab = await Tab().open()
+    await tab.subscribe()
+    assert await until(lambda: asyncio.sleep(0, bus.get_bus().connected))
+
+    redis_bus.stop()
+    with pytest.raises(NotificationsQueued) as queued:
+        await database_sync_to_async(notify)(
+            visit_id=tab.ids["visitID"], messages=[NotifyMessage(channel="kept")]
+        )
+    kept = queued.value.notifications[0]
+    assert await Notification.objects.filter(pk=kept.pk).aexists()
+    assert await tab.receive_all() == []
+
+    redis_bus.start()
+    received = await tab.receive(timeout=10)
+
+    assert (received["id"], received["channel"]) == (kept.pk, "kept")
+    assert await tab.receive_all() == []
+    await tab.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_notify_answers_503_with_the_ids_it_kept_when_redis_is_down(redis_bus, api):
+    visit = start_page().visit
+    redis_bus.stop()
+
+    response = api.post(
+        f"/server/data/notification/notify/{visit.pk}",
+        json.dumps([{"channel": "x"}]),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 503
+    assert "stored" in response.json()["error"]
+    assert list(Notification.objects.values_list("pk", flat=True)) == response.json()["ids"]
+
+
+@pytest.mark.django_db
+def test_health_reports_the_database_and_the_channel_layer(redis_bus, client):
+    up = client.get("/server/health")
+    redis_bus.stop()
+    down = client.get("/server/health")
+
+    assert (up.status_code, up.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "channelLayer": "ok"},
+    )
+    assert down.status_code == 503
+    assert down.json()["channelLayer"] == "unavailable"
+    assert down.json()["database"] == "ok"
