@@ -113,6 +113,17 @@ class GweServer:
                 self.process.kill()
                 self.process.wait()
 
+    def create_api_user(self, username: str = "api", password: str = "api-pass-1") -> tuple:
+        """A user with every permission, for REST calls with HTTP Basic auth."""
+        self.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            f"User.objects.filter(username={username!r}).exists() or "
+            f"User.objects.create_superuser({username!r}, '', {password!r})",
+        )
+        return username, password
+
     def log(self) -> str:
         if self.log_path and self.log_path.exists():
             return self.log_path.read_text(errors="replace")[-4000:]
