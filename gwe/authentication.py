@@ -1,0 +1,59 @@
+"""HTTP Basic authentication that does not pay for password hashing on every request.
+
+Contact-center systems call the REST API with the same Basic credentials many times a
+second; checking a PBKDF2 hash costs tens of milliseconds each time. A successful check is
+remembered for a while, keyed by an HMAC of the credentials (never the password itself),
+and only while the user's stored password hash is the one it was checked against.
+"""
+
+import hashlib
+import hmac
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.authentication import BasicAuthentication
+
+REMEMBER_SECONDS = 300
+REMEMBER_MAX = 1024
+
+
+class _Remembered:
+    def __init__(self) -> None:
+        self.entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: bytes) -> tuple[int, str] | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[2] < time.monotonic():
+                self.entries.pop(key, None)
+                return None
+            return entry[0], entry[1]
+
+    def put(self, key: bytes, user_id: int, password_hash: str) -> None:
+        with self.lock:
+            self.entries[key] = (user_id, password_hash, time.monotonic() + REMEMBER_SECONDS)
+            self.entries.move_to_end(key)
+            while len(self.entries) > REMEMBER_MAX:
+                self.entries.popitem(last=False)
+
+
+_remembered = _Remembered()
+
+
+class RememberingBasicAuthentication(BasicAuthentication):
+    def authenticate_credentials(self, userid, password, request=None):
+        key = hmac.new(
+            settings.SECRET_KEY.encode(), f"{userid}\0{password}".encode(), hashlib.sha256
+        ).digest()
+        if (remembered := _remembered.get(key)) is not None:
+            user_id, password_hash = remembered
+            user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+            if user is not None and user.password == password_hash:
+                return user, None
+        user, auth = super().authenticate_credentials(userid, password, request)
+        _remembered.put(key, user.pk, user.password)
+        return user, auth

@@ -1,0 +1,62 @@
+import base64
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from tests.support.factories import start_page
+
+pytestmark = pytest.mark.django_db
+
+
+def basic(username, password):
+    client = APIClient()
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
+    return client
+
+
+def notify(client, visit_id):
+    return client.post(
+        f"/server/data/notification/notify/{visit_id}", [{"channel": "x"}], format="json"
+    )
+
+
+@pytest.fixture
+def system_user():
+    return User.objects.create_superuser("crm", "", "first-password")
+
+
+def test_remembered_credentials_skip_the_password_hash(system_user, monkeypatch):
+    visit = start_page().visit
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 202
+    monkeypatch.setattr(User, "check_password", lambda *a: pytest.fail("hash checked again"))
+
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 202
+
+
+def test_a_changed_password_ends_the_remembered_credentials(system_user):
+    visit = start_page().visit
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 202
+
+    system_user.set_password("second-password")
+    system_user.save()
+
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 401
+    assert notify(basic("crm", "second-password"), visit.pk).status_code == 202
+
+
+def test_a_wrong_password_is_never_remembered(system_user):
+    visit = start_page().visit
+
+    assert notify(basic("crm", "wrong"), visit.pk).status_code == 401
+    assert notify(basic("crm", "wrong"), visit.pk).status_code == 401
+
+
+def test_a_deactivated_user_is_refused_at_once(system_user):
+    visit = start_page().visit
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 202
+
+    User.objects.filter(pk=system_user.pk).update(is_active=False)
+
+    assert notify(basic("crm", "first-password"), visit.pk).status_code == 401
