@@ -11,3 +11,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Connections opened by consumers' worker threads must close after each call, or the test
 # database cannot be dropped at the end of a PostgreSQL run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Nor may a pool keep them: the test database is created and dropped under it.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

@@ -36,12 +36,11 @@ class DeliveryRecorder:
 
 
 def _record(batch: dict[tuple[str, str], set[str]]) -> None:
-    for (visit_id, page_id), ids in batch.items():
-        try:
-            deliveries_record(visit_id=visit_id, page_id=page_id, notification_ids=sorted(ids))
-        except Exception:
-            # A receipt is bookkeeping: losing one must not break delivery.
-            logger.exception("could not record deliveries for page %s", page_id)
+    try:
+        deliveries_record(receipts=batch)
+    except Exception:
+        # A receipt is bookkeeping: losing one must not break delivery.
+        logger.exception("could not record %d pages' receipts", len(batch))
 
 
 _recorder = DeliveryRecorder()

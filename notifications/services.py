@@ -1,5 +1,6 @@
 """Writes of the Notification Service: accept, expire, record deliveries."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -78,28 +79,36 @@ def _store(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification
     return Notification.objects.bulk_create(notifications)
 
 
+Receipts = Mapping[tuple[str, str], Iterable[str]]  # (visit ID, page ID) → notification IDs
+
+
 @transaction.atomic
-def deliveries_record(*, visit_id: str, page_id: str, notification_ids: list[str]) -> int:
-    """Record that a page received these notifications of its visit (each once)."""
-    ids = list(
-        Notification.objects.filter(pk__in=notification_ids, visit_id=visit_id).values_list(
-            "pk", flat=True
+def deliveries_record(*, receipts: Receipts) -> int:
+    """Record that pages received notifications of their visits (each page once): all the
+    receipts of a while in one transaction. Receipts for another visit's notifications
+    are ignored. Returns how many notifications were updated."""
+    claimed = [(nid, visit, page) for (visit, page), ids in receipts.items() for nid in ids]
+    visit_of = dict(
+        Notification.objects.filter(pk__in={nid for nid, _, _ in claimed}).values_list(
+            "pk", "visit_id"
         )
     )
-    if not ids:
-        return 0
     now = timezone.now()
-    Delivery.objects.bulk_create(
-        [Delivery(notification_id=i, page_id=page_id, delivered_at=now) for i in ids],
-        ignore_conflicts=True,
-    )
+    deliveries = [
+        Delivery(notification_id=nid, page_id=page, delivered_at=now)
+        for nid, visit, page in claimed
+        if visit_of.get(nid) == visit
+    ]
+    if not deliveries:
+        return 0
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     counts = (
         Delivery.objects.filter(notification=OuterRef("pk"))
         .values("notification")
         .annotate(count=Count("*"))
         .values("count")
     )
-    return Notification.objects.filter(pk__in=ids).update(
+    return Notification.objects.filter(pk__in={d.notification_id for d in deliveries}).update(
         delivered_count=Subquery(counts), first_delivered_at=Coalesce("first_delivered_at", now)
     )
 

@@ -19,9 +19,7 @@ def three_notifications():
         visit_id=started.visit.pk,
         messages=[NotifyMessage(channel=c) for c in ("queued", "delivered", "expired")],
     )
-    deliveries_record(
-        visit_id=started.visit.pk, page_id=started.page.pk, notification_ids=[delivered.pk]
-    )
+    deliveries_record(receipts={(started.visit.pk, started.page.pk): [delivered.pk]})
     Notification.objects.filter(pk=expired.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import transaction
 from django.utils import timezone
 
 from gwe.asgi import application
@@ -153,7 +154,7 @@ async def test_a_lost_bus_message_is_read_from_the_database_by_the_gap_it_leaves
     await tab.subscribe()
     visit_id = tab.ids["visitID"]
     # Stored but never published: as if the bus lost it.
-    await database_sync_to_async(_store)(
+    await database_sync_to_async(transaction.atomic(_store))(
         visit_id=visit_id, messages=[NotifyMessage(channel="lost", data={})]
     )
 

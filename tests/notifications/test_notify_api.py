@@ -165,9 +165,7 @@ def test_its_status_goes_from_queued_to_delivered(api):
     url = f"/server/data/notification/{notification.pk}"
 
     queued = api.get(url).json()
-    deliveries_record(
-        visit_id=started.visit.pk, page_id=started.page.pk, notification_ids=[notification.pk]
-    )
+    deliveries_record(receipts={(started.visit.pk, started.page.pk): [notification.pk]})
     delivered = api.get(url).json()
 
     assert (queued["status"], queued["deliveredTo"]) == ("queued", 0)
@@ -175,3 +173,13 @@ def test_its_status_goes_from_queued_to_delivered(api):
     assert delivered["firstDeliveredAt"] is not None
     assert api.get(f"/server/data/notification/visit/{started.visit.pk}").json()[0]["seq"] == 1
     assert api.get("/server/data/notification/" + "B" * 22).status_code == 404
+
+
+def test_a_receipt_for_another_visits_notification_is_ignored():
+    mine, theirs = start_page(), start_page()
+    [notification] = notify(visit_id=theirs.visit.pk, messages=[NotifyMessage(channel="x")])
+
+    updated = deliveries_record(receipts={(mine.visit.pk, mine.page.pk): [notification.pk]})
+
+    assert updated == 0
+    assert Notification.objects.get(pk=notification.pk).delivered_count == 0

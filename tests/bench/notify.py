@@ -1,0 +1,285 @@
+"""Notify → page latency, loss, delivery rate and memory per connected page: GWE against a
+bare `websockets` + Redis pub/sub server (tests/bench/baseline_ws.py) in the same run.
+
+Each server is pinned to core 0, the load generator runs on core 1. PAGES simulated pages
+(one visit each) speak the tracker's protocol (page, subscribe, receipts); notifications go
+to random visits at a fixed arrival rate (open loop) for SECONDS. Latency is the page's
+receive time minus the time just before the REST call (for the baseline: the Redis publish).
+"""
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import redis.asyncio as aioredis
+import websockets
+
+from tests.support.servers import ROOT, RedisServer, fresh_database, gwe_server
+from tests.support.services import free_port
+
+PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").split(",")]
+RATE = int(os.environ.get("BENCH_RATE", "100"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+GRACE = 5.0
+CONNECT_CONCURRENCY = 50
+
+
+@dataclass
+class Run:
+    server: str
+    pages: int
+    rate: int
+    sent: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    duration: float = 0.0
+    rss_per_page_kib: float = 0.0
+    cpu_ms_per_message: float = 0.0
+
+    def row(self) -> dict:
+        ordered = sorted(self.latencies) or [float("nan")]
+        return {
+            "server": self.server,
+            "pages": self.pages,
+            "rate": self.rate,
+            "sent": self.sent,
+            "received": len(self.latencies),
+            "lost": self.sent - len(self.latencies),
+            "errors": self.errors,
+            "p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+            "delivered_per_s": round(len(self.latencies) / self.duration, 1),
+            "rss_per_page_kib": round(self.rss_per_page_kib, 1),
+            "server_cpu_ms_per_msg": round(self.cpu_ms_per_message, 3),
+        }
+
+
+class Clock:
+    """Send times by message number; pages report receive times against them."""
+
+    def __init__(self) -> None:
+        self.sent_at: dict[int, float] = {}
+        self.run: Run | None = None
+
+    def received(self, number: int) -> None:
+        sent = self.sent_at.pop(number, None)
+        if sent is not None and self.run is not None:
+            self.run.latencies.append(time.perf_counter() - sent)
+
+
+async def open_loop(run: Run, visits: list[str], send) -> None:
+    numbers = itertools.count()
+    tasks = set()
+    start = time.perf_counter()
+    total = int(RATE * SECONDS)
+    for i in range(total):
+        delay = start + i / RATE - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.ensure_future(send(next(numbers), random.choice(visits)))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    run.sent = total
+    if tasks:
+        await asyncio.wait(tasks, timeout=30)
+
+
+async def wait_for_deliveries(run: Run) -> None:
+    deadline = time.perf_counter() + GRACE
+    while len(run.latencies) < run.sent and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
+def server_usage(pid: int) -> tuple[int, float]:
+    process = psutil.Process(pid)
+    times = process.cpu_times()
+    return process.memory_info().rss, times.user + times.system
+
+
+# GWE -----------------------------------------------------------------------------------
+
+
+async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.Event) -> None:
+    async with websockets.connect(url, compression=None, max_queue=None) as socket:
+        await socket.send(json.dumps({"type": "page", "url": "https://shop.example/bench"}))
+        ids = json.loads(await socket.recv())
+        await socket.send(json.dumps({"type": "subscribe", "token": ids["token"]}))
+        while json.loads(await socket.recv())["type"] != "subscribed":
+            pass
+        await ready.put(ids["visitID"])
+        reader = asyncio.ensure_future(socket.recv())
+        stopping = asyncio.ensure_future(stop.wait())
+        while True:
+            done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                reader.cancel()
+                return
+            message = json.loads(reader.result())
+            if message["type"] == "notification":
+                clock.received(message["data"]["n"])
+                await socket.send(json.dumps({"type": "received", "ids": [message["id"]]}))
+            reader = asyncio.ensure_future(socket.recv())
+
+
+async def run_gwe(pages: int, server, clock: Clock) -> Run:
+    run = Run("GWE", pages, RATE)
+    stop = asyncio.Event()
+    ready: asyncio.Queue = asyncio.Queue()
+    rss_before, _ = server_usage(server.process.pid)
+    page_tasks, visits = [], []
+    url = f"{server.ws_url}/server/ws/tracker"
+    for start in range(0, pages, CONNECT_CONCURRENCY):
+        batch = min(CONNECT_CONCURRENCY, pages - start)
+        page_tasks += [
+            asyncio.ensure_future(gwe_page(url, clock, ready, stop)) for _ in range(batch)
+        ]
+        visits += [await asyncio.wait_for(ready.get(), timeout=60) for _ in range(batch)]
+    rss_after, cpu_before = server_usage(server.process.pid)
+    run.rss_per_page_kib = (rss_after - rss_before) / pages / 1024
+    user, password = server.create_api_user()
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=server.url, auth=(user, password), limits=limits) as api:
+
+        async def send(number: int, visit: str) -> None:
+            clock.sent_at[number] = time.perf_counter()
+            body = [{"channel": "bench", "data": {"n": number}}]
+            try:
+                response = await api.post(f"/server/data/notification/notify/{visit}", json=body)
+                if response.status_code != 202:
+                    run.errors += 1
+            except httpx.HTTPError:
+                run.errors += 1
+
+        await send(-1, visits[0])  # warm up authentication and connections
+        clock.run = run
+        started = time.perf_counter()
+        await open_loop(run, visits, send)
+        await wait_for_deliveries(run)
+        run.duration = time.perf_counter() - started
+    _, cpu_after = server_usage(server.process.pid)
+    run.cpu_ms_per_message = (cpu_after - cpu_before) * 1000 / max(run.sent, 1)
+    clock.run = None
+    stop.set()
+    await asyncio.gather(*page_tasks, return_exceptions=True)
+    return run
+
+
+# Baseline ------------------------------------------------------------------------------
+
+
+async def baseline_page(url: str, clock: Clock, stop: asyncio.Event) -> None:
+    async with websockets.connect(url, compression=None, max_queue=None) as socket:
+        reader = asyncio.ensure_future(socket.recv())
+        stopping = asyncio.ensure_future(stop.wait())
+        while True:
+            done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                reader.cancel()
+                return
+            clock.received(json.loads(reader.result())["data"]["n"])
+            reader = asyncio.ensure_future(socket.recv())
+
+
+async def run_baseline(pages: int, port: int, pid: int, redis_url: str, clock: Clock) -> Run:
+    run = Run("baseline", pages, RATE)
+    stop = asyncio.Event()
+    rss_before, _ = server_usage(pid)
+    visits = [f"visit{i}" for i in range(pages)]
+    page_tasks = []
+    for start in range(0, pages, CONNECT_CONCURRENCY):
+        batch = visits[start : start + CONNECT_CONCURRENCY]
+        page_tasks += [
+            asyncio.ensure_future(baseline_page(f"ws://127.0.0.1:{port}/?visit={v}", clock, stop))
+            for v in batch
+        ]
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(2)
+    rss_after, cpu_before = server_usage(pid)
+    run.rss_per_page_kib = (rss_after - rss_before) / pages / 1024
+    publisher = aioredis.Redis.from_url(redis_url)
+
+    async def send(number: int, visit: str) -> None:
+        clock.sent_at[number] = time.perf_counter()
+        frame = json.dumps({"type": "notification", "channel": "bench", "data": {"n": number}})
+        await publisher.publish("bench:notify", json.dumps([visit, frame]))
+
+    clock.run = run
+    started = time.perf_counter()
+    await open_loop(run, visits, send)
+    await wait_for_deliveries(run)
+    run.duration = time.perf_counter() - started
+    _, cpu_after = server_usage(pid)
+    run.cpu_ms_per_message = (cpu_after - cpu_before) * 1000 / max(run.sent, 1)
+    clock.run = None
+    stop.set()
+    await asyncio.gather(*page_tasks, return_exceptions=True)
+    await publisher.aclose()
+    return run
+
+
+def run() -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        redis_server = RedisServer(tmp_dir).start()
+        try:
+            for pages in PAGE_COUNTS:
+                port = free_port()
+                baseline = subprocess.Popen(
+                    [
+                        "taskset",
+                        "-c",
+                        "0",
+                        sys.executable,
+                        "-m",
+                        "tests.bench.baseline_ws",
+                        str(port),
+                        redis_server.url,
+                    ],
+                    cwd=ROOT,
+                )
+                time.sleep(1.5)
+                try:
+                    rows.append(
+                        asyncio.run(
+                            run_baseline(pages, port, baseline.pid, redis_server.url, Clock())
+                        ).row()
+                    )
+                finally:
+                    baseline.terminate()
+                    baseline.wait()
+
+                database = fresh_database(tmp_dir)
+                server = gwe_server(
+                    tmp_dir,
+                    database,
+                    REDIS_URL=redis_server.url,
+                    GWE_DEBUG="0",
+                    GWE_SECURE="0",
+                    GWE_ALLOWED_HOSTS="127.0.0.1",
+                    GWE_LOG_LEVEL="WARNING",
+                )
+                server.cpu = 0
+                server.manage("collectstatic", "--noinput", "--verbosity", "0")
+                server.start()
+                try:
+                    rows.append(asyncio.run(run_gwe(pages, server, Clock())).row())
+                finally:
+                    server.stop()
+                    if database.drop:
+                        database.drop()
+                    Path(database.url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        finally:
+            redis_server.stop()
+    return rows
