@@ -1,9 +1,13 @@
+import base64
 import json
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import HttpCommunicator
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from gwe.asgi import application
 from notifications.models import Notification
 from notifications.services import NotifyMessage, deliveries_record, notify
 from tests.support.factories import start_page
@@ -183,3 +187,25 @@ def test_a_receipt_for_another_visits_notification_is_ignored():
 
     assert updated == 0
     assert Notification.objects.get(pk=notification.pk).delivered_count == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_notify_over_asgi_takes_the_lean_path_with_the_same_checks(notifier):
+    visit = await database_sync_to_async(lambda: start_page().visit)()
+    body = json.dumps([{"channel": "x"}]).encode()
+
+    async def call(authorization: bytes) -> dict:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", authorization),
+        ]
+        path = f"/server/data/notification/notify/{visit.pk}"
+        return await HttpCommunicator(application, "POST", path, body, headers).get_response()
+
+    accepted = await call(b"Basic " + base64.b64encode(b"contact-center:s3cret-pass"))
+    refused = await call(b"Basic " + base64.b64encode(b"contact-center:wrong"))
+
+    assert accepted["status"] == 202
+    assert refused["status"] == 401
+    assert await Notification.objects.acount() == 1
