@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gwe import views
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", include("gwe.demo.urls")),
     path("admin/", admin.site.urls),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
+    re_path(
+        r"^server/resources/(?P<name>[A-Za-z0-9_-]{1,64})\.html$", views.resource, name="resource"
+    ),
     path("server/data/notification/", include("notifications.urls")),
     path("server/data/", include("gwe.api_urls")),
     path("server/health", views.health, name="health"),
