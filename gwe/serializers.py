@@ -1,0 +1,172 @@
+"""The History API's JSON: the event of SPEC §2 and the Visit resource of SPEC §6.
+
+The output serializers declare their fields so that drf-spectacular documents the shapes,
+but build plain dicts: a visit can hold thousands of events, and field-by-field DRF
+serialization costs several times more per event.
+"""
+
+from datetime import UTC, datetime
+
+from rest_framework import serializers
+
+from gwe.models import Event, EventType, Page, Visit
+from gwe.protocol import EVENT_NAME, MAX_URL
+
+MAX_AGE_SECONDS = 100 * 366 * 24 * 60 * 60
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC, as DRF writes datetimes: 2026-05-01T09:30:00.123456Z."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def event_json(event: Event) -> dict:
+    return {
+        "eventID": event.pk,
+        "eventType": event.event_type,
+        "eventName": event.event_name,
+        "visitID": event.visit_id,
+        "globalVisitID": event.visit.global_visit_id,
+        "pageID": event.page_id,
+        "timestamp": iso(event.timestamp),
+        "url": event.url,
+        "title": event.title,
+        "referrer": event.referrer,
+        "category": event.category,
+        "languageCode": event.language_code,
+        "data": event.data,
+    }
+
+
+def page_json(page: Page) -> dict:
+    return {
+        "pageID": page.pk,
+        "url": page.url,
+        "title": page.title,
+        "referrer": page.referrer,
+        "startTime": iso(page.start_time),
+        "endTime": iso(page.end_time),
+    }
+
+
+def visit_json(visit: Visit, *, now: datetime | None = None, events: bool = True) -> dict:
+    """The Visit resource. Pages (and events) must be prefetched, as the selectors do."""
+    body = {
+        "visitID": visit.pk,
+        "globalVisitID": visit.global_visit_id,
+        "identityID": visit.identity_id,
+        "startTime": iso(visit.start_time),
+        "endTime": iso(visit.effective_end_time(now)),
+        "userAgent": visit.user_agent,
+        "languageCode": visit.language_code,
+        "pages": [page_json(page) for page in visit.pages.all()],
+    }
+    if events:
+        body["events"] = [event_json(event) for event in visit.events.all()]
+    return body
+
+
+class EventSerializer(serializers.Serializer):
+    eventID = serializers.CharField()
+    eventType = serializers.ChoiceField(choices=EventType.choices)
+    eventName = serializers.CharField(help_text="e.g. PageEntered, AddToCart")
+    visitID = serializers.CharField()
+    globalVisitID = serializers.CharField(help_text="the browser or device, across visits")
+    pageID = serializers.CharField(allow_null=True, help_text="null for a visit-wide event")
+    timestamp = serializers.DateTimeField()
+    url = serializers.CharField(help_text="the page's URL when the event happened")
+    title = serializers.CharField()
+    referrer = serializers.CharField()
+    category = serializers.ListField(child=serializers.CharField())
+    languageCode = serializers.CharField()
+    data = serializers.DictField(help_text="what the event carries; depends on its name")
+
+    def to_representation(self, instance: Event) -> dict:
+        return event_json(instance)
+
+
+class PageSerializer(serializers.Serializer):
+    pageID = serializers.CharField()
+    url = serializers.CharField()
+    title = serializers.CharField()
+    referrer = serializers.CharField()
+    startTime = serializers.DateTimeField()
+    endTime = serializers.DateTimeField(
+        allow_null=True, help_text="null while the page is open or when its end was not seen"
+    )
+
+    def to_representation(self, instance: Page) -> dict:
+        return page_json(instance)
+
+
+class VisitSummarySerializer(serializers.Serializer):
+    visitID = serializers.CharField()
+    globalVisitID = serializers.CharField()
+    identityID = serializers.CharField(
+        allow_null=True, help_text="the person the site named in SignIn or UserInfo"
+    )
+    startTime = serializers.DateTimeField()
+    endTime = serializers.DateTimeField(
+        allow_null=True,
+        help_text="when the visit ended, recorded or implied by inactivity; null while active",
+    )
+    userAgent = serializers.CharField()
+    languageCode = serializers.CharField()
+    pages = PageSerializer(many=True, help_text="oldest first")
+
+    def to_representation(self, instance: Visit) -> dict:
+        return visit_json(instance, now=self.context.get("now"), events=False)
+
+
+class VisitSerializer(VisitSummarySerializer):
+    events = EventSerializer(many=True, help_text="oldest first")
+
+    def to_representation(self, instance: Visit) -> dict:
+        return visit_json(instance, now=self.context.get("now"))
+
+
+class EventFilterSerializer(serializers.Serializer):
+    """The query parameters of GET visits/{visitID}/events; each one narrows the list."""
+
+    eventName = serializers.RegexField(
+        EVENT_NAME,
+        required=False,
+        help_text="only events of this name, e.g. AddToCart",
+        error_messages={"invalid": "not an event name (letters, digits and _ . : -)"},
+    )
+    eventType = serializers.ChoiceField(
+        choices=EventType.choices, required=False, help_text="SYSTEM or BUSINESS"
+    )
+    category = serializers.CharField(
+        max_length=128, required=False, help_text="only events in this category"
+    )
+    url = serializers.CharField(
+        max_length=MAX_URL,
+        required=False,
+        help_text="only events whose URL contains this text (any case)",
+    )
+    age = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_AGE_SECONDS,
+        required=False,
+        help_text="only events no older than this many seconds",
+    )
+
+    def filters(self) -> dict:
+        """The validated filters as the selector's keyword arguments."""
+        names = {"eventName": "event_name", "eventType": "event_type"}
+        return {names.get(key, key): value for key, value in self.validated_data.items()}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error (gwe.api_errors)."""
+
+    error = serializers.CharField(help_text="what went wrong, for a person to read")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="for invalid input: the messages of each offending parameter",
+    )
