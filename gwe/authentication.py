@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
 
 REMEMBER_SECONDS = 300
@@ -57,3 +58,13 @@ class RememberingBasicAuthentication(BasicAuthentication):
         user, auth = super().authenticate_credentials(userid, password, request)
         _remembered.put(key, user.pk, user.password)
         return user, auth
+
+
+class RememberingBasicScheme(OpenApiAuthenticationExtension):
+    """drf-spectacular documents BasicAuthentication, but not subclasses of it."""
+
+    target_class = "gwe.authentication.RememberingBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}

@@ -116,6 +116,7 @@ class Event(models.Model):
             models.Index(fields=["visit", "timestamp"]),
             models.Index(fields=["page", "timestamp"]),
             models.Index(fields=["event_name"]),
+            models.Index(fields=["timestamp"]),
         ]
         constraints = [
             models.UniqueConstraint(

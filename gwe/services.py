@@ -49,7 +49,7 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
     if visit is None:
         visit = Visit.objects.create(
             global_visit_id=message.global_visit_id or new_id(),
-            start_time=now,
+            start_time=min(now, message.timestamp),
             last_activity=now,
             user_agent=user_agent[:512],
             language_code=message.language_code,

@@ -2,7 +2,7 @@ import json
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
@@ -110,11 +110,7 @@ class NotificationDetailView(APIView):
 class VisitNotificationsView(APIView):
     """A visit's notifications, newest first."""
 
-    @extend_schema(
-        operation_id="visit_notifications",
-        parameters=[OpenApiParameter("visitID", str, OpenApiParameter.PATH)],
-        responses=NotificationSerializer(many=True),
-    )
+    @extend_schema(operation_id="visit_notifications", responses=NotificationSerializer(many=True))
     def get(self, request, visit_id: str):
         if not is_valid_id(visit_id):
             raise ValidationError({"visitID": "not a well-formed visit id"})
