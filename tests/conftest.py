@@ -1,3 +1,4 @@
+import inspect
 import shutil
 
 import pytest
@@ -48,13 +49,20 @@ def chromium_browser():
         browser.close()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def _async_connections_closed(request):
     """Async ORM calls run in asgiref's worker thread, whose connection would outlive the
     test (and keep PostgreSQL from dropping the test database)."""
     yield
     if "django_db_setup" in request.fixturenames:
         await sync_to_async(connections.close_all)()
+
+
+def pytest_collection_modifyitems(items):
+    # Only async tests: an event loop around the sync browser tests would break Playwright.
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.insert(0, "_async_connections_closed")
 
 
 @pytest.fixture

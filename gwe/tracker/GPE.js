@@ -1,1 +1,513 @@
-// tracker
+/*
+ * GWE tracker: the _gt Monitoring JS API (docs/tracker.md, docs/tracker-protocol.md).
+ *
+ *   _gt.push(['config', {httpEndpoint: 'https://gwe.example.com'}]);
+ *   _gt.push(['event', 'AddToCart', {data: {sku: 'SHOE-1'}}]);
+ *   _gt.push(['getIDs', function (ids) { ... }]);
+ *   _gt.push(['subscribe', 'offers', function (data, message) { ... }]);
+ *
+ * Plain JavaScript, no dependencies. It keeps one WebSocket per tab (HTTP when WebSockets are
+ * blocked), resends what the server has not acknowledged, and sends the rest with a beacon
+ * when the page goes away.
+ */
+(function (window, document) {
+  'use strict';
+
+  if (window._gt && window._gt.gwe) return; // loaded twice
+
+  var VISIT_COOKIE = '_gwe_visit';
+  var GLOBAL_COOKIE = '_gwe_gvid';
+  var GLOBAL_COOKIE_SECONDS = 2 * 365 * 24 * 3600;
+  var MAX_BATCH = 50;
+  var FRAME_STYLE = 'position:fixed;right:20px;bottom:20px;width:380px;max-width:calc(100% - 40px);' +
+    'height:240px;border:0;z-index:2147483647;background:transparent;color-scheme:normal;';
+
+  var settings = {httpEndpoint: '', httpsEndpoint: '', debug: false, languageCode: '',
+    consentRequired: false};
+  var consent = null;          // null: not asked; true / false: the visitor's answer
+  var started = false;
+  var stopped = false;
+  var replaying = false;
+
+  var page = {id: null, token: null, url: location.href, referrer: document.referrer};
+  var ids = null;              // {visitID, pageID, globalVisitID} once the server gave them
+  var idWaiters = [];
+  var outbox = [];             // events not yet acknowledged: {message, sent}
+  var subscribers = {};
+  var definitions = [];
+  var pageTimers = [];
+  var firedOnPage = {};
+  var lastSeq = null;
+  var delivered = {};          // notification ids already handed to this page
+
+  var socket = null;
+  var socketOpen = false;
+  var everAnswered = false;    // a socket that opens but never answers is as good as blocked
+  var answerTimer = null;
+  var failedAttempts = 0;
+  var useHttp = false;
+  var reconnectTimer = null;
+  var httpBusy = false;
+
+  // ---- small helpers ----------------------------------------------------------------
+
+  function log() {
+    if (settings.debug && window.console) console.log.apply(console, ['[GWE]'].concat([].slice.call(arguments)));
+  }
+
+  function warn() {
+    if (settings.debug && window.console) console.warn.apply(console, ['[GWE]'].concat([].slice.call(arguments)));
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return 'c-' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function endpoint() {
+    var chosen = location.protocol === 'https:' && settings.httpsEndpoint ? settings.httpsEndpoint : settings.httpEndpoint;
+    return String(chosen || '').replace(/\/+$/, '');
+  }
+
+  function readCookie(name) {
+    var match = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+
+  function writeCookie(name, value, maxAge) {
+    if (!mayStore()) return;
+    var secure = location.protocol === 'https:' ? '; Secure' : '';
+    var age = maxAge ? '; Max-Age=' + maxAge : '';
+    document.cookie = name + '=' + encodeURIComponent(value) + '; Path=/; SameSite=Lax' + age + secure;
+  }
+
+  function deleteCookie(name) {
+    document.cookie = name + '=; Path=/; Max-Age=0';
+  }
+
+  function mayStore() {
+    return !settings.consentRequired || consent === true;
+  }
+
+  function safely(callback, args) {
+    try {
+      callback.apply(null, args);
+    } catch (error) {
+      if (window.console) console.error('[GWE] callback failed', error);
+    }
+  }
+
+  // ---- commands -----------------------------------------------------------------------
+
+  var commands = {
+    config: function (options) {
+      for (var key in options || {}) {
+        if (Object.prototype.hasOwnProperty.call(settings, key)) settings[key] = options[key];
+      }
+      start();
+    },
+    getIDs: function (callback) {
+      if (typeof callback !== 'function') return;
+      if (ids) safely(callback, [copyIds()]);
+      else idWaiters.push(callback);
+    },
+    event: function (name, options) {
+      track(String(name), 'BUSINESS', (options && options.data) || {});
+    },
+    subscribe: function (channel, callback) {
+      if (typeof callback !== 'function') return;
+      (subscribers[channel] = subscribers[channel] || []).push(callback);
+    },
+    consent: function (given) {
+      consent = !!given;
+      if (consent) {
+        start();
+      } else {
+        stop();
+      }
+    }
+  };
+
+  function run(command) {
+    if (!command || !command.length) return;
+    var handler = commands[command[0]];
+    if (handler) handler.apply(null, [].slice.call(command, 1));
+    else warn('unknown command', command[0]);
+  }
+
+  function copyIds() {
+    return {visitID: ids.visitID, pageID: ids.pageID, globalVisitID: ids.globalVisitID};
+  }
+
+  // ---- life of the tracker -------------------------------------------------------------
+
+  function start() {
+    if (replaying || started || stopped || !endpoint()) return;
+    if (settings.consentRequired && consent !== true) return;
+    started = true;
+    watchRoutes();
+    window.addEventListener('pagehide', onPageHide);
+    window.addEventListener('pageshow', function (event) { if (event.persisted) newPage(document.referrer); });
+    connect();
+  }
+
+  function stop() {
+    stopped = true;
+    started = false;
+    outbox = [];
+    clearPageTimers();
+    deleteCookie(VISIT_COOKIE);
+    deleteCookie(GLOBAL_COOKIE);
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (socket) socket.close();
+    socket = null;
+    log('stopped: no consent');
+  }
+
+  function pageMessage() {
+    var message = {
+      type: 'page',
+      visitID: (ids && ids.visitID) || readCookie(VISIT_COOKIE) || null,
+      globalVisitID: (ids && ids.globalVisitID) || readCookie(GLOBAL_COOKIE) || null,
+      url: location.href,
+      title: document.title,
+      referrer: page.referrer || '',
+      languageCode: settings.languageCode || navigator.language || '',
+      timestamp: Date.now()
+    };
+    if (page.id && page.token) {
+      message.pageID = page.id;  // a reconnect: the same page goes on
+      message.token = page.token;
+    }
+    return message;
+  }
+
+  // ---- transport: WebSocket, HTTP when it is blocked -----------------------------------
+
+  function connect() {
+    if (stopped) return;
+    if (useHttp) {
+      httpSend([pageMessage()]);
+      return;
+    }
+    var url = endpoint().replace(/^http/, 'ws') + '/server/ws/tracker';
+    try {
+      socket = new WebSocket(url);
+    } catch (error) {
+      return socketFailed();
+    }
+    socket.onopen = function () {
+      socketOpen = true;
+      socket.send(JSON.stringify(pageMessage()));
+      answerTimer = setTimeout(function () { if (socket) socket.close(); }, 10000);
+    };
+    socket.onmessage = function (event) {
+      if (answerTimer) answerTimer = clearTimeout(answerTimer);
+      everAnswered = true;
+      failedAttempts = 0;
+      var reply;
+      try { reply = JSON.parse(event.data); } catch (error) { return; }
+      receive(reply);
+    };
+    socket.onclose = function () {
+      if (answerTimer) answerTimer = clearTimeout(answerTimer);
+      socketOpen = false;
+      socket = null;
+      outbox.forEach(function (entry) { entry.sent = false; });
+      socketFailed();
+    };
+  }
+
+  function socketFailed() {
+    failedAttempts += 1;
+    if (!everAnswered && failedAttempts >= 2) {
+      log('WebSockets are blocked: using HTTP');
+      useHttp = true;
+      return connect();
+    }
+    reconnectLater();
+  }
+
+  function reconnectLater() {
+    if (stopped || reconnectTimer) return;
+    var delay = Math.min(30000, 500 * Math.pow(2, failedAttempts)) * (0.5 + Math.random() / 2);
+    reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, delay);
+  }
+
+  function httpSend(messages) {
+    if (!messages.length) return;
+    httpBusy = true;
+    fetch(endpoint() + '/server/data/tracker', {
+      method: 'POST',
+      body: JSON.stringify(messages),
+      headers: {'Content-Type': 'text/plain'},
+      keepalive: true,
+      credentials: 'omit'
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        httpBusy = false;
+        if (body.replies) body.replies.forEach(receive);
+        else receive({type: 'error', status: response.status, message: body.error, index: body.index, batch: messages});
+        flush();
+      });
+    }).catch(function () {
+      httpBusy = false;
+      outbox.forEach(function (entry) { entry.sent = false; });
+      setTimeout(function () { if (!page.token) connect(); else flush(); }, 2000);
+    });
+  }
+
+  function send(message) {
+    if (useHttp) return httpSend([message]);
+    if (socketOpen) socket.send(JSON.stringify(message));
+  }
+
+  // ---- what the server says ------------------------------------------------------------
+
+  function receive(reply) {
+    switch (reply.type) {
+      case 'ids': return onIds(reply);
+      case 'ack': return acknowledged(reply.id);
+      case 'error': return onError(reply);
+      case 'notification': return onNotification(reply);
+      case 'subscribed': lastSeq = Math.max(lastSeq || 0, reply.lastSeq); return;
+    }
+  }
+
+  function onIds(reply) {
+    var newPage = !reply.resumed;
+    ids = {visitID: reply.visitID, pageID: reply.pageID, globalVisitID: reply.globalVisitID};
+    page.id = reply.pageID;
+    page.token = reply.token;
+    writeCookie(VISIT_COOKIE, reply.visitID);
+    writeCookie(GLOBAL_COOKIE, reply.globalVisitID, GLOBAL_COOKIE_SECONDS);
+    log(newPage ? 'page started' : 'page resumed', ids);
+    if (newPage) setUpDefinitions(reply.definitions || []);
+    var waiting = idWaiters;
+    idWaiters = [];
+    waiting.forEach(function (callback) { safely(callback, [copyIds()]); });
+    if (!useHttp) send({type: 'subscribe', token: page.token, lastSeq: lastSeq});
+    flush();
+  }
+
+  function onError(reply) {
+    if (reply.status === 410) {
+      // The visit expired while the page stayed open: a new page, in a new visit.
+      log('visit expired: starting a new one');
+      ids = null;
+      page.id = page.token = null;
+      deleteCookie(VISIT_COOKIE);
+      // What belonged to the expired visit's page ends with it; the rest goes to the new page.
+      outbox = outbox.filter(function (entry) { return !entry.ended; });
+      outbox.forEach(function (entry) { entry.sent = false; entry.message.token = null; });
+      return send(pageMessage());
+    }
+    var refused = reply.id || (reply.batch && reply.batch[reply.index] && reply.batch[reply.index].id);
+    warn('refused', reply.status, reply.message);
+    if (refused) acknowledged(refused);
+    else if (reply.batch) outbox.forEach(function (entry) { entry.sent = false; });
+  }
+
+  function acknowledged(id) {
+    outbox = outbox.filter(function (entry) { return entry.message.id !== id; });
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  function track(name, type, data) {
+    if (stopped) return;
+    outbox.push({sent: false, message: {
+      type: 'event', id: randomId(), token: null, eventName: name, eventType: type, data: data,
+      timestamp: Date.now(), url: location.href, title: document.title
+    }});
+    flush();
+  }
+
+  // Sends what waits, once the page has its token (events pushed earlier take it now).
+  function flush() {
+    if (!started || !page.token || (useHttp && httpBusy)) return;
+    var waiting = outbox.filter(function (entry) { return !entry.sent; });
+    if (!waiting.length || (!useHttp && !socketOpen)) return;
+    waiting.forEach(function (entry) {
+      entry.message.token = entry.message.token || page.token;
+      entry.sent = true;
+    });
+    if (useHttp) return httpSend(waiting.slice(0, MAX_BATCH).map(function (entry) { return entry.message; }));
+    waiting.forEach(function (entry) { socket.send(JSON.stringify(entry.message)); });
+  }
+
+  function endPage() {
+    if (!page.token) return;
+    outbox.push({sent: false, ended: true, message: {
+      type: 'event', id: randomId(), token: page.token, eventName: 'PageExited', eventType: 'SYSTEM',
+      data: {}, timestamp: Date.now(), url: page.url, title: document.title
+    }});
+  }
+
+  // The page is going away: whatever was not acknowledged goes with a beacon.
+  function onPageHide() {
+    if (!started || !page.token) return;
+    endPage();
+    var messages = outbox.map(function (entry) {
+      entry.message.token = entry.message.token || page.token;
+      return entry.message;
+    }).slice(-MAX_BATCH);
+    var body = JSON.stringify(messages);
+    if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint() + '/server/data/tracker', body))) {
+      httpSend(messages);
+    }
+    outbox = [];
+    page.id = page.token = null;  // restored from the back-forward cache, it is a new page
+  }
+
+  // ---- single-page apps: a route change ends the page and starts the next ----------------
+
+  function watchRoutes() {
+    var pushState = history.pushState;
+    history.pushState = function () {
+      var result = pushState.apply(this, arguments);
+      routeChanged();
+      return result;
+    };
+    window.addEventListener('popstate', routeChanged);
+    window.addEventListener('hashchange', routeChanged);
+  }
+
+  function routeChanged() {
+    if (location.href === page.url) return;
+    newPage(page.url);
+  }
+
+  function newPage(referrer) {
+    endPage();
+    flush();
+    page = {id: null, token: null, url: location.href, referrer: referrer};
+    ids = null;
+    clearPageTimers();
+    send(pageMessage());
+  }
+
+  // ---- business-event definitions ------------------------------------------------------
+
+  var domListeners = {};
+
+  function setUpDefinitions(list) {
+    definitions = list;
+    firedOnPage = {};
+    clearPageTimers();
+    definitions.forEach(function (definition) {
+      var timer = /^timer:(\d+)$/.exec(definition.action);
+      if (timer) {
+        pageTimers.push(setTimeout(function () { fire(definition, null); }, Number(timer[1])));
+      } else if (!domListeners[definition.action]) {
+        domListeners[definition.action] = true;
+        document.addEventListener(definition.action, onDomEvent, true);
+      }
+    });
+  }
+
+  function clearPageTimers() {
+    pageTimers.forEach(clearTimeout);
+    pageTimers = [];
+  }
+
+  function onDomEvent(event) {
+    var target = event.target && event.target.closest ? event.target : null;
+    if (!target) return;
+    definitions.forEach(function (definition) {
+      if (definition.action !== event.type || !definition.selector) return;
+      var element;
+      try { element = target.closest(definition.selector); } catch (error) { return; }
+      if (element) fire(definition, element);
+    });
+  }
+
+  function fire(definition, element) {
+    if (definition.urlPattern) {
+      try {
+        if (!new RegExp(definition.urlPattern).test(location.href)) return;
+      } catch (error) {
+        return warn('bad urlPattern for', definition.name);
+      }
+    }
+    var count = firedOnPage[definition.name] || 0;
+    if (definition.maxPerPage && count >= definition.maxPerPage) return;
+    firedOnPage[definition.name] = count + 1;
+    var data = {};
+    (definition.values || []).forEach(function (value) { data[value.name] = capture(value, element); });
+    track(definition.name, element ? 'BUSINESS' : 'SYSTEM', data);
+  }
+
+  function capture(value, element) {
+    if (value.source === 'url') return location.href;
+    if (value.source === 'title') return document.title;
+    var source = value.selector ? document.querySelector(value.selector) : element;
+    if (!source) return null;
+    if (value.source === 'value') return source.value === undefined ? null : source.value;
+    if (value.source === 'attribute') return source.getAttribute(value.attribute);
+    return (source.textContent || '').trim();
+  }
+
+  // ---- notifications ---------------------------------------------------------------------
+
+  function onNotification(message) {
+    lastSeq = Math.max(lastSeq || 0, message.seq);
+    if (delivered[message.id]) return;
+    delivered[message.id] = true;
+    send({type: 'received', ids: [message.id]});
+    var meta = {id: message.id, channel: message.channel, pageID: message.pageID, timestamp: message.timestamp};
+    if (message.channel === 'gpe.appendContent') appendContent(message.data || {}, meta);
+    (subscribers[message.channel] || []).forEach(function (callback) { safely(callback, [message.data, meta]); });
+  }
+
+  // Loads GWE content (an invitation) into the page, in an iframe: the page's CSS and
+  // scripts cannot reach it, nor it them; it talks to the tracker with postMessage.
+  function appendContent(data, meta) {
+    var url = new URL(data.url, endpoint() + '/').href;
+    var container = (data.container && document.querySelector(data.container)) || document.body;
+    var frame = document.createElement('iframe');
+    frame.name = 'gwe-' + meta.id;
+    frame.title = 'Invitation';
+    frame.setAttribute('data-gwe-notification', meta.id);
+    frame.setAttribute('style', FRAME_STYLE);
+    frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-popups allow-same-origin');
+    container.appendChild(frame);
+    if ((data.method || 'GET').toUpperCase() === 'POST') {
+      var form = document.createElement('form');
+      form.method = 'POST';
+      form.action = url;
+      form.target = frame.name;
+      form.style.display = 'none';
+      container.appendChild(form);
+      form.submit();
+      container.removeChild(form);
+    } else {
+      frame.src = url;
+    }
+  }
+
+  window.addEventListener('message', function (event) {
+    if (!event.data || event.data.gwe !== 'action') return;
+    var frames = document.querySelectorAll('iframe[data-gwe-notification]');
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow !== event.source) continue;
+      var action = event.data.action;
+      var notificationID = frames[i].getAttribute('data-gwe-notification');
+      if (action === 'close' || action === 'reject') frames[i].parentNode.removeChild(frames[i]);
+      (subscribers['gpe.invitation'] || []).forEach(function (callback) {
+        safely(callback, [{action: action, notificationID: notificationID}, {channel: 'gpe.invitation'}]);
+      });
+    }
+  });
+
+  // ---- the queue: replay what the page pushed before we loaded --------------------------
+
+  // All of it first, then start: a later 'config' (consentRequired) must apply from the outset.
+  var queued = Array.isArray(window._gt) ? window._gt.slice() : [];
+  window._gt = {gwe: true, push: function () { for (var i = 0; i < arguments.length; i++) run(arguments[i]); }};
+  replaying = true;
+  queued.forEach(run);
+  replaying = false;
+  start();
+})(window, document);

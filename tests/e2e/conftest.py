@@ -1,0 +1,79 @@
+import time
+
+import httpx
+import pytest
+
+from tests.support.servers import CustomerSite, embed_snippet, fresh_database, gwe_server
+
+API_USER = ("history-reader", "history-pass-1")
+
+ADD_TO_CART = """
+from invitations.models import BusinessEventDefinition, CapturedValue
+d, _ = BusinessEventDefinition.objects.update_or_create(
+    name="AddToCart", defaults={"trigger": "click", "selector": "button.add-to-cart"})
+CapturedValue.objects.update_or_create(
+    definition=d, name="sku", defaults={"source": "attribute", "attribute": "data-sku"})
+"""
+
+
+@pytest.fixture(scope="module")
+def gwe(tmp_path_factory):
+    """One real GWE server (daphne) for the module's browser tests, with an API account and
+    the AddToCart definition a shop would make in the admin."""
+    tmp = tmp_path_factory.mktemp("gwe")
+    database = fresh_database(tmp)
+    server = gwe_server(tmp, database).start()
+    server.create_api_user(*API_USER)
+    server.manage("shell", "-c", ADD_TO_CART)
+    yield server
+    server.stop()
+    if database.drop:
+        database.drop()
+
+
+@pytest.fixture(scope="module")
+def shop():
+    """The customer's site, on another origin than GWE."""
+    site = CustomerSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def browser_context(chromium_browser):
+    context = chromium_browser.new_context()
+    yield context
+    context.close()
+
+
+def shop_page(gwe_url: str, body: str = "", *, config_extra: str = "", title: str = "Shop") -> str:
+    return f"""<!doctype html><html><head><title>{title}</title>
+{embed_snippet(gwe_url, extra=config_extra)}
+</head><body>{body}</body></html>"""
+
+
+def history(gwe, path: str):
+    """GET on the History API, as a contact center would."""
+    response = httpx.get(f"{gwe.url}/server/data/{path}", auth=API_USER, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def eventually(check, timeout: float = 10.0):
+    """The check's result once it is truthy (it may raise until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except (httpx.HTTPError, KeyError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def get_ids(page) -> dict:
+    return page.evaluate("() => new Promise(resolve => _gt.push(['getIDs', resolve]))")
