@@ -1,0 +1,59 @@
+"""`make run` calls this: the demo's business events, and an admin to log in with."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from invitations.models import BusinessEventDefinition, CapturedValue
+
+DEMO_DEFINITIONS = [
+    {
+        "name": "AddToCart",
+        "trigger": BusinessEventDefinition.Trigger.CLICK,
+        "selector": "button.add-to-cart",
+        "description": "A product added to the cart (demo shop).",
+        "values": [
+            {"name": "sku", "source": CapturedValue.Source.ATTRIBUTE, "attribute": "data-sku"},
+            {"name": "product", "source": CapturedValue.Source.TEXT, "selector": "h1"},
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo's business-event definitions and make sure an admin user exists."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="where GWE is served")
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, url: str, username: str, **options):
+        with transaction.atomic():
+            for definition in DEMO_DEFINITIONS:
+                self.define(**definition)
+            password = self.ensure_admin(username)
+        url = url.rstrip("/")
+        self.stdout.write(self.style.SUCCESS("GWE is ready."))
+        self.stdout.write(f"  Demo shop:  {url}/demo/")
+        self.stdout.write(f"  Admin:      {url}/admin/  (user {username}, {password})")
+        self.stdout.write(f"  REST API:   {url}/server/api/docs/")
+        self.stdout.write(f"  API token:  python manage.py drf_create_token {username}")
+
+    def define(self, *, name: str, values: list[dict], **fields) -> None:
+        definition, _ = BusinessEventDefinition.objects.update_or_create(name=name, defaults=fields)
+        for value in values:
+            CapturedValue.objects.update_or_create(
+                definition=definition, name=value["name"], defaults=value
+            )
+
+    def ensure_admin(self, username: str) -> str:
+        User = get_user_model()
+        if User.objects.filter(username=username).exists():
+            return f"password unchanged; reset it with: python manage.py changepassword {username}"
+        # A well-known password only on a development server; otherwise a random one, shown once.
+        password = "admin" if settings.DEBUG else secrets.token_urlsafe(12)
+        User.objects.create_superuser(username, "", password)
+        return f"password {password}"
