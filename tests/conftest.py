@@ -27,8 +27,11 @@ def customer_site():
     site.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
+    """Chromium driven by Playwright's sync API, for one module: Playwright keeps an event
+    loop running in the main thread while it is started, which the Django tests that follow
+    must not inherit."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -73,3 +76,19 @@ def redis_server(tmp_path):
     server = RedisServer(tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def two_processes(tmp_path, redis_server):
+    """Two daphne processes sharing a database and a real Redis, as in production."""
+    database = fresh_database(tmp_path)
+    first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
+    second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
+    second.log_path = tmp_path / "second.log"
+    first.start()
+    second.start()
+    yield first, second
+    first.stop()
+    second.stop()
+    if database.drop:
+        database.drop()

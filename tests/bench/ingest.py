@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from tests.support.servers import fresh_database, gwe_server
+from tests.support.servers import benchmark_server, fresh_database
 from tests.support.services import require_tcp
 
 PAGES = int(os.environ.get("BENCH_PAGES", "20"))
@@ -123,18 +123,7 @@ def run() -> list[dict]:
             else:
                 os.environ.pop("DATABASE_URL", None)
             database = fresh_database(Path(tmp))
-            server = gwe_server(
-                Path(tmp),
-                database,
-                GWE_BENCHMARK_ENDPOINTS="1",
-                GWE_DEBUG="0",
-                GWE_SECURE="0",
-                GWE_ALLOWED_HOSTS="127.0.0.1",
-                GWE_LOG_LEVEL="WARNING",
-            )
-            server.cpu = 0
-            server.manage("collectstatic", "--noinput", "--verbosity", "0")
-            server.start()
+            server = benchmark_server(Path(tmp), database, GWE_BENCHMARK_ENDPOINTS="1")
             try:
                 for transport in (websocket_rate, http_rate):
                     base_url = server.ws_url if transport is websocket_rate else server.url

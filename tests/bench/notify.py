@@ -25,7 +25,7 @@ import psutil
 import redis.asyncio as aioredis
 import websockets
 
-from tests.support.servers import ROOT, RedisServer, fresh_database, gwe_server
+from tests.support.servers import ROOT, RedisServer, benchmark_server, fresh_database
 from tests.support.services import free_port
 
 PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").split(",")]
@@ -261,18 +261,7 @@ def run() -> list[dict]:
                     baseline.wait()
 
                 database = fresh_database(tmp_dir)
-                server = gwe_server(
-                    tmp_dir,
-                    database,
-                    REDIS_URL=redis_server.url,
-                    GWE_DEBUG="0",
-                    GWE_SECURE="0",
-                    GWE_ALLOWED_HOSTS="127.0.0.1",
-                    GWE_LOG_LEVEL="WARNING",
-                )
-                server.cpu = 0
-                server.manage("collectstatic", "--noinput", "--verbosity", "0")
-                server.start()
+                server = benchmark_server(tmp_dir, database, REDIS_URL=redis_server.url)
                 try:
                     rows.append(asyncio.run(run_gwe(pages, server, Clock())).row())
                 finally:

@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import API_USER, get_ids, shop_page
-from tests.support.servers import fresh_database, gwe_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -99,27 +98,11 @@ def test_a_notification_for_one_tab_does_not_reach_the_other(gwe, shop, browser_
     assert first.evaluate("window.received.length") == 0
 
 
-@pytest.fixture
-def two_processes(tmp_path, redis_server):
-    """Two daphne processes sharing a database and a real Redis, as in production."""
-    database = fresh_database(tmp_path)
-    first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    second.log_path = tmp_path / "second.log"
-    first.start()
-    second.start()
-    first.create_api_user(*API_USER)
-    yield first, second
-    first.stop()
-    second.stop()
-    if database.drop:
-        database.drop()
-
-
 def test_a_page_whose_server_process_restarts_gets_what_it_missed_once(
     two_processes, shop, browser_context
 ):
     first, second = two_processes
+    first.create_api_user(*API_USER)
     page = browser_context.new_page()
     page.goto(shop.add("/restart", shop_page(second.url, config_extra=SUBSCRIBER)))
     ids = subscribed(page)

@@ -5,6 +5,8 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+from tests.gwe.test_history_api import EVENT_KEYS
+
 HISTORY_PATHS = {
     "/server/data/visits/{visitID}": "visit",
     "/server/data/visits/{visitID}/events": "visit_events",
@@ -51,21 +53,7 @@ def test_the_schema_documents_the_event_filters_and_the_shapes(client):
     assert query["age"]["type"] == "integer"
     assert set(operation["responses"]) == {"200", "400", "401", "403", "404"}
     components = schema["components"]["schemas"]
-    assert set(components["Event"]["properties"]) == {
-        "eventID",
-        "eventType",
-        "eventName",
-        "visitID",
-        "globalVisitID",
-        "pageID",
-        "timestamp",
-        "url",
-        "title",
-        "referrer",
-        "category",
-        "languageCode",
-        "data",
-    }
+    assert set(components["Event"]["properties"]) == EVENT_KEYS
     visit = components["Visit"]["properties"]
     assert visit["events"]["items"] == {"$ref": "#/components/schemas/Event"}
     assert visit["pages"]["items"] == {"$ref": "#/components/schemas/Page"}

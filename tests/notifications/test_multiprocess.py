@@ -7,26 +7,9 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.servers import fresh_database, gwe_server
-
 pytestmark = [pytest.mark.server]
 
 PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
-
-
-@pytest.fixture
-def two_processes(tmp_path, redis_server):
-    database = fresh_database(tmp_path)
-    first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    second.log_path = tmp_path / "daphne-b.log"
-    first.start()
-    second.start()
-    yield first, second
-    first.stop()
-    second.stop()
-    if database.drop:
-        database.drop()
 
 
 class Page:

@@ -146,6 +146,23 @@ def gwe_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
     return server
 
 
+def benchmark_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
+    """A started GWE server as production runs it (no debug, collected static files),
+    pinned to core 0 so that the load generator has the other."""
+    server = gwe_server(
+        tmp_dir,
+        database,
+        GWE_DEBUG="0",
+        GWE_SECURE="0",
+        GWE_ALLOWED_HOSTS="127.0.0.1",
+        GWE_LOG_LEVEL="WARNING",
+        **env,
+    )
+    server.cpu = 0
+    server.manage("collectstatic", "--noinput", "--verbosity", "0")
+    return server.start()
+
+
 class CustomerSite:
     """A customer's web site on its own origin (http://localhost:PORT): pages are added by
     tests and served as they would be by any web server."""
