@@ -25,9 +25,7 @@ run: install
 	$(BIN)/python manage.py gwe_demo --url http://$(HOST):$(PORT)
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) gwe.asgi:application
 
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest
 
 # The tests that touch the database, again on another database (DATABASE_URL).

@@ -46,8 +46,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class DeliveryInline(admin.TabularInline):
     model = Delivery
-    fields = ["page", "delivered_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("page", "delivered_at")
     extra = 0
     can_delete = False
 
@@ -71,7 +70,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["visit", "page"]
     inlines = [DeliveryInline]
-    fields = [
+    fields = readonly_fields = (
         "id",
         "visit",
         "page",
@@ -84,8 +83,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "delivered_count",
         "first_delivered_at",
         "expired_at",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description="status")
     def status_badge(self, notification: Notification) -> str:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 
@@ -21,6 +22,7 @@ class NotificationSubscriber:
 
     subscribed_visit: str | None = None
     subscribed_page: str | None = None
+    send: Callable[..., Awaitable[None]]  # the consumer's
 
     async def notifications_subscribe(
         self, *, visit_id: str, page_id: str, last_seq: int | None

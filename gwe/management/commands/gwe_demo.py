@@ -1,6 +1,7 @@
 """`make run` calls this: the demo's business events, and an admin to log in with."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from invitations.models import BusinessEventDefinition, CapturedValue
 
-DEMO_DEFINITIONS = [
+DEMO_DEFINITIONS: list[dict[str, Any]] = [
     {
         "name": "AddToCart",
         "trigger": BusinessEventDefinition.Trigger.CLICK,
