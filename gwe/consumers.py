@@ -1,5 +1,6 @@
 import json
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -11,7 +12,22 @@ from gwe.protocol import ProtocolError, decode, parse_received, parse_subscribe
 from notifications.subscriber import NotificationSubscriber
 
 
-class TrackerConsumer(NotificationSubscriber, AsyncWebsocketConsumer):
+class DirectDispatch:
+    """Dispatch without Channels' per-message housekeeping.
+
+    Channels closes stale database connections before every incoming message, a thread
+    switch each time: for a page's receipts and pings that is the whole cost. These
+    consumers touch the database only through database_sync_to_async, which does that
+    housekeeping itself, in the thread where the connection lives."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketConsumer):
     """One browser tab's tracker: each message in, one reply out (docs/tracker-protocol.md),
     and the notifications of the tab's visit pushed to it."""
 
@@ -58,7 +74,7 @@ class TrackerConsumer(NotificationSubscriber, AsyncWebsocketConsumer):
         return tracker.handle(message, user_agent=self.user_agent, pages=self.pages)
 
 
-class TrackerHttpConsumer(AsyncHttpConsumer):
+class TrackerHttpConsumer(DirectDispatch, AsyncHttpConsumer):
     """The tracker over HTTP: the fallback when WebSockets are blocked, and beacons.
 
     A consumer rather than a Django view: it is the hot path, and Django's middleware
@@ -108,14 +124,14 @@ class TrackerHttpConsumer(AsyncHttpConsumer):
         return headers
 
 
-class NoopConsumer(AsyncWebsocketConsumer):
+class NoopConsumer(DirectDispatch, AsyncWebsocketConsumer):
     """The benchmarks' baseline: a socket that answers without doing any work."""
 
     async def receive(self, text_data=None, bytes_data=None):
         await self.send(text_data='{"type":"ack"}')
 
 
-class NoopHttpConsumer(AsyncHttpConsumer):
+class NoopHttpConsumer(DirectDispatch, AsyncHttpConsumer):
     """The benchmarks' baseline over HTTP: the tracker's path, without the work."""
 
     async def handle(self, body: bytes) -> None:

@@ -32,6 +32,7 @@ PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").s
 RATE = int(os.environ.get("BENCH_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 GRACE = 5.0
+RECEIPTS = os.environ.get("BENCH_RECEIPTS", "1") == "1"  # pages confirm what they received
 CONNECT_CONCURRENCY = 50
 
 
@@ -128,7 +129,8 @@ async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.E
             message = json.loads(reader.result())
             if message["type"] == "notification":
                 clock.received(message["data"]["n"])
-                await socket.send(json.dumps({"type": "received", "ids": [message["id"]]}))
+                if RECEIPTS:
+                    await socket.send(json.dumps({"type": "received", "ids": [message["id"]]}))
             reader = asyncio.ensure_future(socket.recv())
 
 
