@@ -86,13 +86,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+GWE_DB_POOL_SIZE = env_int("GWE_DB_POOL_SIZE", 10, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and GWE_DB_POOL_SIZE:
     # Under ASGI each request runs in a thread of its own, so persistent connections are
     # not reused; a pool is what saves a connection set-up per request.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": env_int("GWE_DB_POOL_SIZE", 10, minimum=1)}
-    }
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": GWE_DB_POOL_SIZE}}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the tracker write while the admin reads; the busy timeout rides out
     # short write bursts instead of failing with "database is locked".
