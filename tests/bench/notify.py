@@ -108,6 +108,18 @@ def server_usage(pid: int) -> tuple[int, float]:
     return process.memory_info().rss, times.user + times.system
 
 
+async def messages_until(socket, stop: asyncio.Event):
+    """A page's messages, decoded, until the run stops."""
+    stopping = asyncio.ensure_future(stop.wait())
+    while True:
+        reader = asyncio.ensure_future(socket.recv())
+        done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping in done:
+            reader.cancel()
+            return
+        yield json.loads(reader.result())
+
+
 # GWE -----------------------------------------------------------------------------------
 
 
@@ -119,19 +131,11 @@ async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.E
         while json.loads(await socket.recv())["type"] != "subscribed":
             pass
         await ready.put(ids["visitID"])
-        reader = asyncio.ensure_future(socket.recv())
-        stopping = asyncio.ensure_future(stop.wait())
-        while True:
-            done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                reader.cancel()
-                return
-            message = json.loads(reader.result())
+        async for message in messages_until(socket, stop):
             if message["type"] == "notification":
                 clock.received(message["data"]["n"])
                 if RECEIPTS:
                     await socket.send(json.dumps({"type": "received", "ids": [message["id"]]}))
-            reader = asyncio.ensure_future(socket.recv())
 
 
 async def run_gwe(pages: int, server, clock: Clock) -> Run:
@@ -182,15 +186,8 @@ async def run_gwe(pages: int, server, clock: Clock) -> Run:
 
 async def baseline_page(url: str, clock: Clock, stop: asyncio.Event) -> None:
     async with websockets.connect(url, compression=None, max_queue=None) as socket:
-        reader = asyncio.ensure_future(socket.recv())
-        stopping = asyncio.ensure_future(stop.wait())
-        while True:
-            done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                reader.cancel()
-                return
-            clock.received(json.loads(reader.result())["data"]["n"])
-            reader = asyncio.ensure_future(socket.recv())
+        async for message in messages_until(socket, stop):
+            clock.received(message["data"]["n"])
 
 
 async def run_baseline(pages: int, port: int, pid: int, redis_url: str, clock: Clock) -> Run:
