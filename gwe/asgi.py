@@ -6,23 +6,18 @@ from django.urls import re_path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gwe.settings")
 django_asgi_app = get_asgi_application()
 
-from gwe.api_handler import ApiHandler  # noqa: E402
-
-api_app = ApiHandler()
-
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from gwe import collector  # noqa: E402
 from gwe.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+
+collector.install(full_every=settings.GWE_GC_FULL_SECONDS)
 
 application = ProtocolTypeRouter(
     {
-        "http": URLRouter(
-            [
-                *http_urlpatterns,
-                re_path(r"^server/data/notification/notify/", api_app),  # type: ignore[arg-type]
-                re_path(r"", django_asgi_app),  # type: ignore[arg-type]
-            ]
-        ),
+        # The hot paths (tracker, notify) are consumers; everything else is Django.
+        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),  # type: ignore[arg-type]
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

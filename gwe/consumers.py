@@ -13,12 +13,18 @@ from notifications.subscriber import NotificationSubscriber
 
 
 class DirectDispatch:
-    """Dispatch without Channels' per-message housekeeping.
+    """Dispatch without Channels' per-message housekeeping, and no channel-layer inbox.
 
     Channels closes stale database connections before every incoming message, a thread
     switch each time: for a page's receipts and pings that is the whole cost. These
     consumers touch the database only through database_sync_to_async, which does that
-    housekeeping itself, in the thread where the connection lives."""
+    housekeeping itself, in the thread where the connection lives.
+
+    Nothing addresses these consumers through the channel layer (notifications come over
+    GWE's own bus, notifications/bus.py), so they do not open an inbox on it: with Redis
+    that would be a new channel and a blocking read per socket or HTTP request."""
+
+    channel_layer_alias = "none: these consumers are not addressed through a channel layer"
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -30,10 +36,6 @@ class DirectDispatch:
 class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketConsumer):
     """One browser tab's tracker: each message in, one reply out (docs/tracker-protocol.md),
     and the notifications of the tab's visit pushed to it."""
-
-    # Notifications come over GWE's own bus (notifications/bus.py), not the channel layer:
-    # a channel-layer channel per tab would cost memory and CPU for nothing.
-    channel_layer_alias = "no channel layer for tracker sockets"
 
     async def connect(self):
         if not origin_allowed(scope_header(self.scope, b"origin")):

@@ -183,6 +183,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "notifications.schema.add_notify_operation",
+    ],
 }
 
 # Tracking.
@@ -193,6 +197,9 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
+# How often a full garbage collection may look at long-lived objects (gwe/collector.py);
+# 0 leaves CPython's collector as it is.
+GWE_GC_FULL_SECONDS = env_int("GWE_GC_FULL_SECONDS", 600, minimum=0)
 # A no-op HTTP and WebSocket endpoint, the baseline the benchmarks compare against.
 GWE_BENCHMARK_ENDPOINTS = env_bool("GWE_BENCHMARK_ENDPOINTS", False)
 

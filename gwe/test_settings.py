@@ -13,3 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Nor may a pool keep them: the test database is created and dropped under it.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+
+# The test process keeps CPython's collector as it is (gwe/collector.py has its own tests).
+GWE_GC_FULL_SECONDS = 0

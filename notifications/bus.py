@@ -92,6 +92,10 @@ class Bus:
         """Send to every process; safe from any thread. Raises BusUnavailable."""
         raise NotImplementedError
 
+    async def apublish(self, messages: list[Published]) -> None:
+        """Send to every process, from the event loop. Raises BusUnavailable."""
+        self.publish(messages)
+
     def healthy(self) -> bool:
         return True
 
@@ -142,6 +146,7 @@ class RedisBus(Bus):
 
         self.url = url
         self.publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.async_publishers: dict[asyncio.AbstractEventLoop, object] = {}
         self.listener: asyncio.Task | None = None
         self.connected = False
 
@@ -161,6 +166,23 @@ class RedisBus(Bus):
         try:
             self.publisher.publish(CHANNEL, payload)
         except redis.RedisError as exc:
+            raise BusUnavailable(f"Redis is not reachable: {exc}") from exc
+
+    async def apublish(self, messages: list[Published]) -> None:
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        loop = asyncio.get_running_loop()
+        publisher = self.async_publishers.get(loop)
+        if publisher is None:
+            publisher = aioredis.Redis.from_url(
+                self.url, socket_timeout=2, socket_connect_timeout=2
+            )
+            self.async_publishers = {loop: publisher}  # one loop per server process
+        payload = json.dumps([m.as_wire() for m in messages])
+        try:
+            await publisher.publish(CHANNEL, payload)  # type: ignore[attr-defined]
+        except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis is not reachable: {exc}") from exc
 
     def healthy(self) -> bool:

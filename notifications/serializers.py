@@ -57,22 +57,8 @@ class NotifyItemSerializer(serializers.Serializer):
         return data
 
     def allowed_content_origins(self) -> set[str]:
-        request = self.context["request"]
-        own = f"{request.scheme}://{request.get_host()}".lower()
+        own = self.context["origin"]  # GWE's own, as the request reached it
         return {own, *(o for o in settings.GWE_ALLOWED_ORIGINS if o != "*")}
-
-
-class NotifyRequestSerializer(serializers.ListSerializer):
-    child = NotifyItemSerializer()
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("send at least one message")
-        return attrs
-
-
-class NotifyResponseSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.CharField())
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -44,14 +44,17 @@ def notify(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification
     """
     try:
         with transaction.atomic():
-            notifications = _store(visit_id=visit_id, messages=messages)
+            notifications = notifications_store(visit_id=visit_id, messages=messages)
             transaction.on_commit(partial(get_bus().publish, [published(n) for n in notifications]))
     except BusUnavailable as exc:
         raise NotificationsQueued(notifications, str(exc)) from exc
     return notifications
 
 
-def _store(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
+@transaction.atomic
+def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
+    """Store messages for a visit's pages, numbered in order; the caller pushes them once
+    this has committed. Raises UnknownTarget."""
     # Locking the visit orders concurrent notifies: sequence numbers commit in order.
     if not list(Visit.objects.select_for_update().filter(pk=visit_id).values_list("pk")):
         raise UnknownTarget(f"unknown visit {visit_id}")

@@ -3,7 +3,6 @@ from django.urls import path
 from notifications import api
 
 urlpatterns = [
-    path("notify/<str:visit_id>", api.NotifyView.as_view(), name="notify"),
     path("visit/<str:visit_id>", api.VisitNotificationsView.as_view(), name="visit-notifications"),
     path("<str:notification_id>", api.NotificationDetailView.as_view(), name="notification"),
 ]

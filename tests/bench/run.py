@@ -44,7 +44,7 @@ def notifications() -> list[dict]:
     )
     rows = notify.run()
     print(table(rows))
-    by_pages = {}
+    by_pages: dict[int, dict] = {}
     for row in rows:
         by_pages.setdefault(row["pages"], {})[row["server"]] = row
     for pages, pair in by_pages.items():

@@ -81,7 +81,7 @@ def test_the_event_list_follows_the_visit_link(analyst, visit_of_ann):
 @pytest.mark.parametrize("model", ["page", "event", "identity"])
 def test_each_detail_page_renders(analyst, visit_of_ann, model):
     pk = {
-        "page": Page.objects.filter(visit=visit_of_ann).first().pk,
+        "page": Page.objects.filter(visit=visit_of_ann)[0].pk,
         "event": Event.objects.get(event_name="AddToCart").pk,
         "identity": "ann@example.com",
     }[model]
@@ -98,8 +98,8 @@ def test_history_cannot_be_added_changed_or_deleted_even_by_a_superuser(
 ):
     pk = {
         "visit": visit_of_ann.pk,
-        "page": Page.objects.first().pk,
-        "event": Event.objects.first().pk,
+        "page": Page.objects.all()[0].pk,
+        "event": Event.objects.all()[0].pk,
         "identity": "ann@example.com",
     }[model]
 

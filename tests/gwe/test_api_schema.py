@@ -81,3 +81,12 @@ def test_the_docs_page_renders_swagger_ui_from_local_files(client):
     for asset in assets:
         assert asset.startswith("/static/"), f"{asset} is not served by GWE itself"
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_notify_endpoint_is_documented_with_its_errors(client):
+    schema = served_schema(client)
+
+    operation = schema["paths"]["/server/data/notification/notify/{visitID}"]["post"]
+    assert operation["operationId"] == "notify"
+    assert {"202", "400", "401", "403", "404", "413", "503"} <= set(operation["responses"])
+    assert schema["components"]["schemas"]["NotifyItem"]["required"] == ["channel"]

@@ -1,25 +1,16 @@
-import base64
-
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
+from tests.support.asgi import AsgiClient
 from tests.support.factories import start_page
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-
-def basic(username, password):
-    client = APIClient()
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
+basic = AsgiClient.basic
 
 
 def notify(client, visit_id):
-    return client.post(
-        f"/server/data/notification/notify/{visit_id}", [{"channel": "x"}], format="json"
-    )
+    return client.post(f"/server/data/notification/notify/{visit_id}", [{"channel": "x"}])
 
 
 @pytest.fixture

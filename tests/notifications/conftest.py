@@ -1,9 +1,8 @@
-import base64
-
 import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
+
+from tests.support.asgi import AsgiClient
 
 
 @pytest.fixture
@@ -19,14 +18,9 @@ def notifier(db):
 
 @pytest.fixture
 def api(notifier):
-    client = APIClient()
-    credentials = base64.b64encode(b"contact-center:s3cret-pass").decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
-    return client
+    return AsgiClient.basic("contact-center", "s3cret-pass")
 
 
 @pytest.fixture
 def token_api(notifier):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=notifier).key}")
-    return client
+    return AsgiClient(authorization=f"Token {Token.objects.create(user=notifier).key}")

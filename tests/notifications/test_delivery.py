@@ -6,12 +6,11 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import transaction
 from django.utils import timezone
 
 from gwe.asgi import application
 from notifications.models import Notification
-from notifications.services import NotifyMessage, _store, notifications_expire, notify
+from notifications.services import NotifyMessage, notifications_expire, notifications_store, notify
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -154,7 +153,7 @@ async def test_a_lost_bus_message_is_read_from_the_database_by_the_gap_it_leaves
     await tab.subscribe()
     visit_id = tab.ids["visitID"]
     # Stored but never published: as if the bus lost it.
-    await database_sync_to_async(transaction.atomic(_store))(
+    await database_sync_to_async(notifications_store)(
         visit_id=visit_id, messages=[NotifyMessage(channel="lost", data={})]
     )
 

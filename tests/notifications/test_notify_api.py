@@ -1,27 +1,23 @@
-import base64
 import json
 
 import pytest
-from channels.db import database_sync_to_async
-from channels.testing import HttpCommunicator
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
-from gwe.asgi import application
 from notifications.models import Notification
 from notifications.services import NotifyMessage, deliveries_record, notify
+from tests.support.asgi import AsgiClient
 from tests.support.factories import start_page
 
-pytestmark = pytest.mark.django_db
+# Requests go through the ASGI application, as under daphne (tests/support/asgi.py).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def notify_url(visit_id):
     return f"/server/data/notification/notify/{visit_id}"
 
 
-def post(client, visit_id, body, **extra):
-    raw = body if isinstance(body, str) else json.dumps(body)
-    return client.post(notify_url(visit_id), raw, content_type="application/json", **extra)
+def post(client, visit_id, body):
+    return client.post(notify_url(visit_id), body)
 
 
 def test_it_stores_each_message_in_order_and_answers_202_with_ids(api):
@@ -149,15 +145,18 @@ def test_oversized_bodies_and_too_many_messages_are_413(api, settings):
 
 def test_credentials_are_required_and_checked(notifier):
     visit = start_page().visit
-    anonymous = APIClient()
-    wrong = APIClient()
-    wrong.credentials(HTTP_AUTHORIZATION="Basic Y29udGFjdC1jZW50ZXI6d3Jvbmc=")  # wrong password
-    no_permission = APIClient()
-    no_permission.force_authenticate(User.objects.create_user("visitor-support"))
+    User.objects.create_user("visitor-support", password="support-pass")
+    anonymous = AsgiClient()
+    wrong = AsgiClient.basic("contact-center", "wrong")
+    no_permission = AsgiClient.basic("visitor-support", "support-pass")
 
-    assert post(anonymous, visit.pk, [{"channel": "x"}]).status_code == 401
+    refused = post(anonymous, visit.pk, [{"channel": "x"}])
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Basic")
+    assert "not provided" in refused.json()["error"]
     assert post(wrong, visit.pk, [{"channel": "x"}]).status_code == 401
     assert post(no_permission, visit.pk, [{"channel": "x"}]).status_code == 403
+    assert post(AsgiClient(authorization="Token nope"), visit.pk, []).status_code == 401
     assert not Notification.objects.exists()
 
 
@@ -189,23 +188,23 @@ def test_a_receipt_for_another_visits_notification_is_ignored():
     assert Notification.objects.get(pk=notification.pk).delivered_count == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-async def test_notify_over_asgi_takes_the_lean_path_with_the_same_checks(notifier):
-    visit = await database_sync_to_async(lambda: start_page().visit)()
-    body = json.dumps([{"channel": "x"}]).encode()
+def test_only_post_is_allowed(api):
+    visit = start_page().visit
 
-    async def call(authorization: bytes) -> dict:
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", authorization),
-        ]
-        path = f"/server/data/notification/notify/{visit.pk}"
-        return await HttpCommunicator(application, "POST", path, body, headers).get_response()
+    response = api.get(notify_url(visit.pk))
 
-    accepted = await call(b"Basic " + base64.b64encode(b"contact-center:s3cret-pass"))
-    refused = await call(b"Basic " + base64.b64encode(b"contact-center:wrong"))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
 
-    assert accepted["status"] == 202
-    assert refused["status"] == 401
-    assert await Notification.objects.acount() == 1
+
+def test_a_body_announced_as_oversized_is_refused_before_it_is_read(api, settings):
+    visit = start_page().visit
+
+    response = api.post(
+        notify_url(visit.pk),
+        [{"channel": "x"}],
+        headers={"content-length": str(settings.GWE_NOTIFY_MAX_BYTES + 1)},
+    )
+
+    assert response.status_code == 413
+    assert not Notification.objects.exists()

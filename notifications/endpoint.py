@@ -1,0 +1,167 @@
+"""`POST /server/data/notification/notify/{visitID}`: how contact-center systems push.
+
+The REST API's hot path, so an ASGI consumer rather than a Django view: one thread hop does
+authentication, validation and the stored write, and the push goes out on the event loop
+once that has committed. The checks are the REST API's own: its header authentication
+classes (Basic, Token), the notifications.add_notification permission, NotifyItemSerializer.
+Under daphne a Django view would add a request object, middleware and a thread per request,
+more than the notify itself costs (docs/benchmarks.md).
+"""
+
+import json
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.http import AsyncHttpConsumer
+from django.conf import settings
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.settings import api_settings
+
+from gwe.consumers import DirectDispatch
+from gwe.ids import is_valid_id
+from gwe.origins import scope_header
+from notifications import services
+from notifications.bus import BusUnavailable, Published, get_bus
+from notifications.frames import published
+from notifications.serializers import NotifyItemSerializer
+
+
+class Refused(Exception):
+    def __init__(self, status: int, body: dict, headers: list | None = None):
+        super().__init__(body.get("error"))
+        self.status, self.body, self.headers = status, body, headers or []
+
+
+@dataclass
+class HeaderRequest:
+    """What the REST API's header authentication classes read of a request."""
+
+    authorization: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": self.authorization}
+
+    @property
+    def META(self) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": self.authorization}
+
+
+class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
+    received_bytes = 0
+
+    async def http_request(self, message):
+        # Refuse an oversized body as soon as it is known to be, without reading it all.
+        self.received_bytes += len(message.get("body", b""))
+        declared = self.header(b"content-length") or "0"
+        limit = settings.GWE_NOTIFY_MAX_BYTES
+        if self.received_bytes > limit or (declared.isdigit() and int(declared) > limit):
+            await self.reply(too_large(f"request body is larger than {limit} bytes"))
+            raise StopConsumer()
+        await super().http_request(message)
+
+    async def handle(self, body: bytes) -> None:
+        if self.scope["method"] != "POST":
+            await self.reply(Refused(405, {"error": "use POST"}, [(b"Allow", b"POST")]))
+            return
+        try:
+            messages = await self.accept(body)
+            await get_bus().apublish(messages)
+        except Refused as refusal:
+            await self.reply(refusal)
+            return
+        except BusUnavailable as exc:
+            await self.reply(
+                Refused(
+                    503,
+                    {
+                        "error": f"stored, but cannot be pushed now ({exc}); pages will receive "
+                        "them when the notification bus is back or when they reconnect",
+                        "ids": [m.notification_id for m in messages],
+                    },
+                )
+            )
+            return
+        await self.respond(202, {"ids": [m.notification_id for m in messages]})
+
+    @database_sync_to_async
+    def accept(self, body: bytes) -> list[Published]:
+        """Authenticate, authorize, validate and store, all or nothing."""
+        visit_id = self.scope["url_route"]["kwargs"]["visit_id"]
+        user = self.authenticate()
+        if not user.has_perm("notifications.add_notification"):
+            raise Refused(403, {"error": "You do not have permission to perform this action."})
+        if not is_valid_id(visit_id):
+            raise Refused(
+                400, {"error": "invalid input", "fields": {"visitID": "not a well-formed id"}}
+            )
+        messages = self.parse(body)
+        try:
+            notifications = services.notifications_store(visit_id=visit_id, messages=messages)
+        except services.UnknownTarget as exc:
+            raise Refused(404, {"error": str(exc)}) from None
+        return [published(n) for n in notifications]
+
+    def authenticate(self):
+        request = HeaderRequest(self.header(b"authorization") or "")
+        authenticators = [
+            cls()
+            for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+            if not issubclass(cls, SessionAuthentication)  # server to server: no cookies
+        ]
+        try:
+            for authenticator in authenticators:
+                if (result := authenticator.authenticate(request)) is not None:
+                    return result[0]
+        except exceptions.AuthenticationFailed as exc:
+            raise self.unauthorized(str(exc.detail), authenticators) from None
+        raise self.unauthorized("Authentication credentials were not provided.", authenticators)
+
+    def unauthorized(self, message: str, authenticators: list) -> Refused:
+        challenge = authenticators[0].authenticate_header(None).encode()
+        return Refused(401, {"error": message}, [(b"WWW-Authenticate", challenge)])
+
+    def parse(self, body: bytes) -> list[services.NotifyMessage]:
+        try:
+            items = json.loads(body)
+        except ValueError as exc:
+            raise Refused(400, {"error": f"malformed JSON: {exc}"}) from None
+        items = items if isinstance(items, list) else [items]
+        if len(items) > settings.GWE_NOTIFY_MAX_MESSAGES:
+            raise too_large(f"more than {settings.GWE_NOTIFY_MAX_MESSAGES} messages")
+        if not items:
+            raise Refused(400, {"error": "invalid input", "fields": ["send at least one message"]})
+        serializer = NotifyItemSerializer(
+            data=items, many=True, context={"origin": self.own_origin()}
+        )
+        if not serializer.is_valid():
+            raise Refused(400, {"error": "invalid input", "fields": serializer.errors})
+        return [
+            services.NotifyMessage(
+                channel=item["channel"],
+                data=item["data"],
+                page_id=item.get("page"),
+                ttl_seconds=item.get("ttl"),
+            )
+            for item in serializer.validated_data
+        ]
+
+    def own_origin(self) -> str:
+        host = self.header(b"host") or "{}:{}".format(*self.scope.get("server", ("", "")))
+        return f"{self.scope.get('scheme', 'http')}://{host}".lower()
+
+    def header(self, name: bytes) -> str | None:
+        return scope_header(self.scope, name)
+
+    async def reply(self, refusal: Refused) -> None:
+        await self.respond(refusal.status, refusal.body, refusal.headers)
+
+    async def respond(self, status: int, body: dict, headers: list | None = None) -> None:
+        headers = [(b"Content-Type", b"application/json"), *(headers or [])]
+        await self.send_response(status, json.dumps(body).encode(), headers=headers)
+
+
+def too_large(message: str) -> Refused:
+    return Refused(413, {"error": message})
