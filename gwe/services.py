@@ -16,6 +16,7 @@ from gwe.ids import new_id
 from gwe.models import Event, EventType, Identity, Page, Visit
 from gwe.protocol import EventMessage, PageMessage, ProtocolError
 from gwe.tokens import page_token
+from invitations import engine
 from invitations.selectors import timer_event_names
 
 IDENTITY_EVENTS = {"UserInfo", "SignIn"}
@@ -71,6 +72,7 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
         Event.objects.bulk_create([started, entered])
     else:
         entered.save(force_insert=True)
+    engine.on_event(entered)
     return PageStarted(
         visit=visit,
         page=page,
@@ -119,6 +121,7 @@ def _system_event(name: str, *, visit: Visit, page: Page, when: datetime) -> Eve
         url=page.url,
         title=page.title,
         referrer=page.referrer,
+        category=engine.categories_of_page(url=page.url, title=page.title),
         language_code=visit.language_code,
     )
 
@@ -181,15 +184,17 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
             raise
     _check_event_type(message)
     _keep_visit_alive(context, message)
+    url, title = message.url or context.url, message.title or context.title
     event = Event(
         event_type=message.event_type,
         event_name=message.event_name,
         visit_id=context.visit_id,
         page_id=context.page_id,
         timestamp=message.timestamp,
-        url=message.url or context.url,
-        title=message.title or context.title,
+        url=url,
+        title=title,
         referrer=context.referrer,
+        category=engine.categories_of_page(url=url, title=title),
         language_code=context.language_code,
         data=message.data,
         client_event_id=message.client_id,
@@ -207,6 +212,7 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
     if message.event_name in IDENTITY_EVENTS:
         identity = identity_link(visit_id=context.visit_id, attributes=message.data)
         context.identity_id = identity.pk if identity else context.identity_id
+    engine.on_event(event)
     return event
 
 

@@ -197,6 +197,11 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
+# Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
+GWE_MEDIA_ADAPTERS: dict = {}
+# Signs the engagement webhook's POSTs (X-GWE-Signature: sha256=HMAC(secret, body)).
+GWE_WEBHOOK_SECRET = env_str("GWE_WEBHOOK_SECRET", SECRET_KEY)
+
 # How often a full garbage collection may look at long-lived objects (gwe/collector.py);
 # 0 leaves CPython's collector as it is.
 GWE_GC_FULL_SECONDS = env_int("GWE_GC_FULL_SECONDS", 600, minimum=0)

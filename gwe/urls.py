@@ -12,6 +12,7 @@ urlpatterns = [
         r"^server/resources/(?P<name>[A-Za-z0-9_-]{1,64})\.html$", views.resource, name="resource"
     ),
     path("server/data/notification/", include("notifications.urls")),
+    path("server/data/", include("invitations.urls")),
     path("server/data/", include("gwe.api_urls")),
     path("server/health", views.health, name="health"),
     path("server/api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

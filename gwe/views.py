@@ -9,6 +9,7 @@ from django.template import TemplateDoesNotExist
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from invitations.views import invitation_page
 from notifications.bus import get_bus
 
 TRACKER_SCRIPT = Path(__file__).parent / "tracker" / "GPE.js"
@@ -19,10 +20,12 @@ TRACKER_SCRIPT = Path(__file__).parent / "tracker" / "GPE.js"
 def resource(request: HttpRequest, name: str) -> HttpResponse:
     """An invitation or other content that `gpe.appendContent` loads into a page's iframe:
     framable by the sites allowed to embed the tracker, and by nobody else."""
-    try:
-        response = render(request, f"resources/{name}.html")
-    except TemplateDoesNotExist:
-        raise Http404(f"no resource {name}.html") from None
+    response = invitation_page(request, name)
+    if response is None:
+        try:
+            response = render(request, f"resources/{name}.html")
+        except TemplateDoesNotExist:
+            raise Http404(f"no resource {name}.html") from None
     response["Content-Security-Policy"] = f"frame-ancestors {_frame_ancestors()}"
     return response
 

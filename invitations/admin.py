@@ -1,6 +1,24 @@
+from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from invitations.models import BusinessEventDefinition, CapturedValue
+from invitations import rendering
+from invitations.models import (
+    BusinessEventDefinition,
+    BusinessHours,
+    CapturedValue,
+    Category,
+    CategoryTag,
+    EngagementDecision,
+    EngagementPolicy,
+    EngagementRule,
+    Holiday,
+    Invitation,
+    InvitationTemplate,
+    OpeningHours,
+    TemplateTranslation,
+)
 
 
 class CapturedValueInline(admin.TabularInline):
@@ -55,3 +73,205 @@ class BusinessEventDefinitionAdmin(admin.ModelAdmin):
         if definition.trigger == BusinessEventDefinition.Trigger.TIMER:
             return f"After {definition.delay_seconds or '?'} s on the page"
         return definition.get_trigger_display()
+
+
+# ---- engagement --------------------------------------------------------------------------------
+
+
+class TemplateTranslationInline(admin.TabularInline):
+    model = TemplateTranslation
+    extra = 0
+    verbose_name_plural = "In other languages (chosen by the visitor's language)"
+
+
+class InvitationTemplateForm(forms.ModelForm):
+    class Meta:
+        model = InvitationTemplate
+        fields = [
+            "name",
+            "slug",
+            "enabled",
+            "kind",
+            "variant",
+            "title",
+            "text",
+            "accept_label",
+            "reject_label",
+            "body_html",
+            "css",
+            "mobile_body_html",
+            "adapter",
+            "adapter_options",
+            "timeout_seconds",
+        ]
+        widgets = {
+            "body_html": forms.Textarea(
+                attrs={"rows": 14, "class": "vLargeTextField", "spellcheck": "false"}
+            ),
+            "mobile_body_html": forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"}),
+            "css": forms.Textarea(
+                attrs={"rows": 10, "class": "vLargeTextField", "spellcheck": "false"}
+            ),
+        }
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        candidate = InvitationTemplate(
+            **{
+                k: v
+                for k, v in cleaned.items()
+                if k in {f.name for f in InvitationTemplate._meta.fields}
+            }
+        )
+        if problem := rendering.check(candidate):
+            raise forms.ValidationError(f"The HTML is not a valid template: {problem}")
+        return cleaned
+
+
+@admin.register(InvitationTemplate)
+class InvitationTemplateAdmin(admin.ModelAdmin):
+    form = InvitationTemplateForm
+    list_display = ["name", "slug", "enabled", "kind", "variant", "adapter", "timeout_seconds"]
+    list_editable = ["enabled"]
+    list_filter = ["enabled", "kind", "variant"]
+    search_fields = ["name", "slug", "title"]
+    inlines = [TemplateTranslationInline]
+    readonly_fields = ["preview"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "enabled", "kind", "variant"]}),
+        ("What the visitor reads", {"fields": ["title", "text", "accept_label", "reject_label"]}),
+        ("Preview", {"fields": ["preview"]}),
+        (
+            "Design",
+            {"fields": ["body_html", "css", "mobile_body_html"], "classes": ["collapse"]},
+        ),
+        ("Answering", {"fields": ["adapter", "adapter_options", "timeout_seconds"]}),
+    ]
+
+    @admin.display(description="As the visitor sees it")
+    def preview(self, template: InvitationTemplate):
+        if not template.pk:
+            return "Save once to see the preview."
+        url = reverse("resource", kwargs={"name": template.slug})
+        return format_html(
+            '<div style="display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap">'
+            '<figure style="margin:0"><figcaption>Desktop</figcaption>'
+            '<iframe src="{}" title="Desktop preview" style="width:380px;height:260px;'
+            'border:1px dashed #c9d1e0;background:#f4f6fa"></iframe></figure>'
+            '<figure style="margin:0"><figcaption>Mobile</figcaption>'
+            '<iframe src="{}?mobile=1" title="Mobile preview" style="width:300px;height:300px;'
+            'border:1px dashed #c9d1e0;background:#f4f6fa"></iframe></figure></div>',
+            url,
+            url,
+        )
+
+
+class CategoryTagInline(admin.TabularInline):
+    model = CategoryTag
+    extra = 1
+    verbose_name_plural = "Tags: a page is in the category when any of them matches"
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "enabled", "description"]
+    list_editable = ["enabled"]
+    search_fields = ["name", "description"]
+    inlines = [CategoryTagInline]
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    inlines = [OpeningHoursInline, HolidayInline]
+
+
+LIMITS_FIELDSET: tuple = (
+    "Limits (blank: the global engagement policy's)",
+    {"fields": list(EngagementRule.LIMIT_FIELDS), "classes": ["collapse"]},
+)
+
+
+@admin.register(EngagementRule)
+class EngagementRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "enabled", "priority", "template", "event_name", "url_pattern"]
+    list_editable = ["enabled", "priority"]
+    list_filter = ["enabled", "template"]
+    search_fields = ["name", "description", "event_name", "url_pattern"]
+    filter_horizontal = ["categories"]
+    autocomplete_fields = ["template"]
+    fieldsets = [
+        (None, {"fields": ["name", "enabled", "priority", "template", "description"]}),
+        (
+            "Where and when (every condition set must hold; blank means any)",
+            {
+                "fields": [
+                    "categories",
+                    "url_pattern",
+                    ("event_name", "event_min_count", "event_within_seconds"),
+                    "sequence",
+                    ("min_seconds_on_page", "min_seconds_on_site", "min_pages_viewed"),
+                    "referrer_pattern",
+                    ("visitor", "identity", "device"),
+                    "languages",
+                    "business_hours",
+                ]
+            },
+        ),
+        LIMITS_FIELDSET,
+    ]
+
+
+@admin.register(EngagementPolicy)
+class EngagementPolicyAdmin(admin.ModelAdmin):
+    fieldsets = [
+        (None, {"fields": ["mode", "webhook_url"]}),
+        ("Limits for every rule", {"fields": list(EngagementPolicy.LIMIT_FIELDS)}),
+    ]
+
+    def has_add_permission(self, request):
+        return not EngagementPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["offered_at", "template", "rule", "state", "visit", "reason"]
+    list_filter = ["state", "template", "rule"]
+    date_hierarchy = "offered_at"
+    search_fields = ["id", "visit__id", "global_visit_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EngagementDecision)
+class EngagementDecisionAdmin(admin.ModelAdmin):
+    list_display = ["decided_at", "event_name", "visit", "invitation", "summary"]
+    search_fields = ["visit__id", "event_name"]
+    date_hierarchy = "decided_at"
+
+    @admin.display(description="why")
+    def summary(self, decision: EngagementDecision) -> str:
+        return "; ".join(f"{r['rule']}: {r['why']}" for r in decision.reasons)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

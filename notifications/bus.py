@@ -71,15 +71,18 @@ class Bus:
             self.sweeper = asyncio.ensure_future(self.sweep())
 
     async def sweep(self) -> None:
-        """Mark expired notifications now and then, while this process serves pages."""
+        """Mark expired notifications and invitations now and then, while this process
+        serves pages."""
+        from invitations.services import invitations_expire
         from notifications.services import notifications_expire
 
         while True:
             await asyncio.sleep(settings.GWE_NOTIFY_SWEEP_SECONDS)
-            try:
-                await database_sync_to_async(notifications_expire)()
-            except Exception:
-                logger.exception("could not mark expired notifications")
+            for expire in (notifications_expire, invitations_expire):
+                try:
+                    await database_sync_to_async(expire)()
+                except Exception:
+                    logger.exception("could not mark what expired (%s)", expire.__name__)
 
     def unfollow(self, visit_id: str, follower: Follower) -> None:
         followers = self.followers.get(visit_id)

@@ -458,6 +458,7 @@
     send({type: 'received', ids: [message.id]});
     var meta = {id: message.id, channel: message.channel, pageID: message.pageID, timestamp: message.timestamp};
     if (message.channel === 'gpe.appendContent') appendContent(message.data || {}, meta);
+    if (message.channel === 'gpe.removeContent') removeContent((message.data || {}).notificationID);
     (subscribers[message.channel] || []).forEach(function (callback) { safely(callback, [message.data, meta]); });
   }
 
@@ -487,6 +488,14 @@
     }
   }
 
+  // Takes back content GWE withdrew (an invitation cancelled by the engagement gateway).
+  function removeContent(notificationID) {
+    var frames = document.querySelectorAll('iframe[data-gwe-notification]');
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].getAttribute('data-gwe-notification') === notificationID) frames[i].parentNode.removeChild(frames[i]);
+    }
+  }
+
   window.addEventListener('message', function (event) {
     if (!event.data || event.data.gwe !== 'action') return;
     var frames = document.querySelectorAll('iframe[data-gwe-notification]');
@@ -494,7 +503,7 @@
       if (frames[i].contentWindow !== event.source) continue;
       var action = event.data.action;
       var notificationID = frames[i].getAttribute('data-gwe-notification');
-      if (action === 'close' || action === 'reject') frames[i].parentNode.removeChild(frames[i]);
+      if (action === 'close' || action === 'reject' || action === 'timeout') frames[i].parentNode.removeChild(frames[i]);
       (subscribers['gpe.invitation'] || []).forEach(function (callback) {
         safely(callback, [{action: action, notificationID: notificationID}, {channel: 'gpe.invitation'}]);
       });

@@ -39,20 +39,20 @@ def notifications() -> list[dict]:
     from tests.bench import notify
 
     print(
-        f"\nNotifications: {notify.RATE} msg/s for {notify.SECONDS:.0f} s to "
-        f"{', '.join(map(str, notify.PAGE_COUNTS))} pages"
+        f"\nNotifications: {', '.join(map(str, notify.RATES))} msg/s for {notify.SECONDS:.0f} s "
+        f"to {', '.join(map(str, notify.PAGE_COUNTS))} pages, GWE under "
+        f"{' and '.join(notify.SERVERS)}"
     )
     rows = notify.run()
     print(table(rows))
-    by_pages: dict[int, dict] = {}
+    baselines = {(r["pages"], r["rate"]): r for r in rows if r["server"] == "baseline"}
     for row in rows:
-        by_pages.setdefault(row["pages"], {})[row["server"]] = row
-    for pages, pair in by_pages.items():
-        if {"GWE", "baseline"} <= pair.keys():
-            gwe, base = pair["GWE"], pair["baseline"]
+        base = baselines.get((row["pages"], row["rate"]))
+        if row["server"] != "baseline" and base:
             print(
-                f"{pages} pages: p99 ratio GWE/baseline {gwe['p99_ms'] / base['p99_ms']:.2f}, "
-                f"lost {gwe['lost']}, {gwe['rss_per_page_kib']} KiB per page"
+                f"{row['server']}, {row['pages']} pages, {row['rate']} msg/s: p99 "
+                f"{row['p99_ms']} ms = {row['p99_ms'] / base['p99_ms']:.1f}x baseline, "
+                f"lost {row['lost']}, {row['rss_per_page_kib']} KiB per page"
             )
     return rows
 

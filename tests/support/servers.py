@@ -52,13 +52,14 @@ def fresh_database(tmp_dir: Path) -> Database:
 
 @dataclass
 class GweServer:
-    """A daphne process serving gwe.asgi:application on 127.0.0.1."""
+    """A daphne (or uvicorn) process serving gwe.asgi:application on 127.0.0.1."""
 
     env: dict
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     cpu: int | None = None  # pin the server to one core (benchmarks)
+    kind: str = "daphne"  # or "uvicorn": both are supported in production
 
     @property
     def url(self) -> str:
@@ -84,9 +85,8 @@ class GweServer:
     def start(self, timeout: float = 30) -> "GweServer":
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         pin = ["taskset", "-c", str(self.cpu)] if self.cpu is not None else []
-        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "gwe.asgi:application"]
         self.process = subprocess.Popen(
-            [*pin, sys.executable, *daphne],
+            [*pin, sys.executable, "-m", *self.command()],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -95,14 +95,35 @@ class GweServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}: {self.log()}")
+                raise RuntimeError(
+                    f"{self.kind} exited with {self.process.returncode}: {self.log()}"
+                )
             try:
                 httpx.get(f"{self.url}/server/resources/js/build/GPE.min.js", timeout=1)
                 return self
             except httpx.TransportError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"daphne did not answer within {timeout} s: {self.log()}")
+        raise RuntimeError(f"{self.kind} did not answer within {timeout} s: {self.log()}")
+
+    def command(self) -> list[str]:
+        address = ["127.0.0.1", str(self.port)]
+        if self.kind == "uvicorn":
+            # Channels' router does not speak ASGI lifespan: say so rather than be probed.
+            return [
+                "uvicorn",
+                "--host",
+                address[0],
+                "--port",
+                address[1],
+                "--lifespan",
+                "off",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "gwe.asgi:application",
+            ]
+        return ["daphne", "-b", address[0], "-p", address[1], "gwe.asgi:application"]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -146,7 +167,9 @@ def gwe_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
     return server
 
 
-def benchmark_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
+def benchmark_server(
+    tmp_dir: Path, database: Database, *, kind: str = "daphne", **env: str
+) -> GweServer:
     """A started GWE server as production runs it (no debug, collected static files),
     pinned to core 0 so that the load generator has the other."""
     server = gwe_server(
@@ -159,6 +182,7 @@ def benchmark_server(tmp_dir: Path, database: Database, **env: str) -> GweServer
         **env,
     )
     server.cpu = 0
+    server.kind = kind
     server.manage("collectstatic", "--noinput", "--verbosity", "0")
     return server.start()
 

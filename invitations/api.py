@@ -1,0 +1,105 @@
+"""The engagement gateway, for external strategies: engage a visit, or withdraw."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gwe.ids import is_valid_id
+from gwe.models import Page, Visit
+from invitations import services
+from invitations.models import InvitationTemplate
+
+
+class EngageSerializer(serializers.Serializer):
+    visitID = serializers.CharField()
+    pageID = serializers.CharField(required=False, allow_null=True)
+    invitation = serializers.SlugField(help_text="the template's slug, e.g. invite")
+    data = serializers.DictField(required=False, default=dict)
+
+    def validate_visitID(self, value):
+        if not is_valid_id(value):
+            raise serializers.ValidationError("not a well-formed visit id")
+        return value
+
+    def validate_pageID(self, value):
+        if value is not None and not is_valid_id(value):
+            raise serializers.ValidationError("not a well-formed page id")
+        return value
+
+
+class NoEngageSerializer(serializers.Serializer):
+    visitID = serializers.CharField()
+    reason = serializers.CharField(required=False, default="", max_length=256)
+
+
+def require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied()
+
+
+class EngageView(APIView):
+    """Offer an invitation to a visit now, as an external strategy decided (no rules, no
+    policy): to the page named, or the visit's latest page."""
+
+    @extend_schema(
+        operation_id="engage",
+        request=EngageSerializer,
+        responses={
+            202: OpenApiResponse(description="{invitationID}"),
+            404: OpenApiResponse(description="unknown visit, page or invitation"),
+            409: OpenApiResponse(description="the visit has ended"),
+        },
+    )
+    def post(self, request):
+        require(request, "invitations.add_invitation")
+        serializer = EngageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        visit = Visit.objects.filter(pk=values["visitID"]).first()
+        if visit is None:
+            raise NotFound(f"unknown visit {values['visitID']}")
+        if not visit.is_active():
+            return Response({"error": "the visit has ended"}, status=status.HTTP_409_CONFLICT)
+        pages = Page.objects.select_related("visit").filter(visit=visit)
+        page = (
+            pages.filter(pk=values["pageID"]).first()
+            if values.get("pageID")
+            else pages.order_by("-start_time").first()
+        )
+        if page is None:
+            raise NotFound("no such page in this visit")
+        template = InvitationTemplate.objects.filter(
+            slug=values["invitation"], enabled=True
+        ).first()
+        if template is None:
+            raise NotFound(f"no enabled invitation {values['invitation']}")
+        invitation = services.invitation_offer(
+            page=page, template=template, rule=None, data=values["data"]
+        )
+        return Response({"invitationID": invitation.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class NoEngageView(APIView):
+    """Withdraw the visit's pending invitations; they are removed from its pages."""
+
+    @extend_schema(
+        operation_id="noengage",
+        request=NoEngageSerializer,
+        responses={
+            200: OpenApiResponse(description="{cancelled: [invitationID, ...]}"),
+            404: OpenApiResponse(description="unknown visit"),
+        },
+    )
+    def post(self, request):
+        require(request, "invitations.change_invitation")
+        serializer = NoEngageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        visit_id = serializer.validated_data["visitID"]
+        if not Visit.objects.filter(pk=visit_id).exists():
+            raise NotFound(f"unknown visit {visit_id}")
+        cancelled = services.invitations_cancel(
+            visit_id=visit_id, reason=serializer.validated_data["reason"]
+        )
+        return Response({"cancelled": [i.pk for i in cancelled]})

@@ -1,0 +1,101 @@
+"""What business users configured, compiled once and re-read when they change it.
+
+Ingestion consults categories and rules for every event, so they are kept in memory; each
+process looks at most once a second whether anything was edited (a cheap query), so an
+edit in the admin takes effect within a second in every process, without a restart."""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+
+from invitations.categories import CompiledCategory, compile_categories
+from invitations.models import (
+    POLICY_DEFAULTS,
+    BusinessHours,
+    Category,
+    EngagementPolicy,
+    EngagementRule,
+    InvitationTemplate,
+)
+from invitations.schedule import WeeklySchedule
+
+CHECK_EVERY = 1.0  # seconds
+
+
+@dataclass(frozen=True)
+class Configuration:
+    categories: list[CompiledCategory]
+    rules: list[EngagementRule]  # enabled, highest priority first, template loaded
+    schedules: dict[int, WeeklySchedule]
+    policy: dict  # limit name → value
+    mode: str
+    webhook_url: str
+
+
+def _version() -> tuple:
+    """Changes with any edit: the admin saves the parent row with its inlines."""
+    models = (Category, EngagementRule, InvitationTemplate, BusinessHours, EngagementPolicy)
+    return tuple(
+        tuple(model.objects.aggregate(n=Count("pk"), at=Max("updated_at")).values())
+        for model in models
+    )
+
+
+def _load() -> Configuration:
+    categories = Category.objects.filter(enabled=True).prefetch_related("tags")
+    rules = list(
+        EngagementRule.objects.filter(enabled=True, template__enabled=True)
+        .select_related("template")
+        .prefetch_related("categories")
+    )
+    schedules = {
+        h.pk: WeeklySchedule.of(h)
+        for h in BusinessHours.objects.prefetch_related("hours", "holidays")
+    }
+    policy_row = EngagementPolicy.objects.first()
+    policy = {name: (getattr(policy_row, name) if policy_row else None) for name in POLICY_DEFAULTS}
+    policy = {k: (POLICY_DEFAULTS[k] if v is None else v) for k, v in policy.items()}
+    return Configuration(
+        categories=compile_categories(categories),
+        rules=rules,
+        schedules=schedules,
+        policy=policy,
+        mode=policy_row.mode if policy_row else EngagementPolicy.Mode.BUILT_IN,
+        webhook_url=policy_row.webhook_url if policy_row else "",
+    )
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.config: Configuration | None = None
+        self.version: tuple | None = None
+        self.checked_at = 0.0
+
+    def get(self) -> Configuration:
+        with self.lock:
+            now = time.monotonic()
+            if self.config is None or now - self.checked_at >= CHECK_EVERY:
+                version = _version()
+                if version != self.version or self.config is None:
+                    self.config, self.version = _load(), version
+                self.checked_at = now
+            return self.config
+
+    def clear(self) -> None:
+        with self.lock:
+            self.config = self.version = None
+
+
+_cache = _Cache()
+
+
+def configuration() -> Configuration:
+    return _cache.get()
+
+
+def forget_configuration() -> None:
+    """Re-read on next use (tests that edit rules and evaluate at once)."""
+    _cache.clear()

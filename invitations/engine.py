@@ -1,0 +1,93 @@
+"""Engagement: when an event arrives, which rule (if any) invites the visitor now.
+
+Rules matching the event are taken by priority; the first the policy allows, and whose
+media adapter has someone available, is offered. The decision and every rule's reason are
+recorded (EngagementDecision), and the engagement webhook, if set, is told."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from gwe.models import Event, Page
+from invitations import webhook
+from invitations.config import Configuration, configuration
+from invitations.facts import Trigger, VisitFacts
+from invitations.models import EngagementDecision, EngagementPolicy, EngagementRule, Invitation
+from invitations.policy import limits_for, refusal
+from invitations.rules import matches
+from invitations.services import invitation_offer
+from media_adapters.registry import adapter_available
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    offered: bool
+    why: str
+
+    def as_json(self) -> dict:
+        return {"rule": self.rule, "offered": self.offered, "why": self.why}
+
+
+def categories_of_page(*, url: str, title: str) -> list[str]:
+    from invitations.categories import categories_of
+
+    return categories_of(configuration().categories, url=url, title=title)
+
+
+def on_event(event: Event) -> Invitation | None:
+    """Look at the rules again after an event was stored (in its transaction)."""
+    config = configuration()
+    if not config.rules:
+        return None
+    page = Page.objects.select_related("visit").get(pk=event.page_id)
+    facts = VisitFacts(
+        visit=page.visit,
+        page=page,
+        trigger=Trigger(
+            event_name=event.event_name,
+            categories=list(event.category or []),
+            url=event.url or page.url,
+            title=event.title or page.title,
+            timestamp=event.timestamp,
+        ),
+        now=timezone.now(),
+    )
+    matched = [rule for rule in config.rules if matches(rule, facts, config.schedules)]
+    if not matched:
+        return None
+    return decide(matched, facts, config, event_name=event.event_name)
+
+
+def decide(
+    matched: list[EngagementRule], facts: VisitFacts, config: Configuration, *, event_name: str
+) -> Invitation | None:
+    offered: Invitation | None = None
+    reasons = []
+    for rule in matched:
+        if offered is not None:
+            reasons.append(Reason(rule.name, False, "a rule of higher priority was offered"))
+            continue
+        if config.mode == EngagementPolicy.Mode.EXTERNAL:
+            reasons.append(Reason(rule.name, False, "an external strategy decides (webhook)"))
+            continue
+        why = refusal(limits_for(rule, config.policy), facts)
+        if why is None and not adapter_available(rule.template.adapter):
+            why = f"nobody is available ({rule.template.adapter})"
+        if why is not None:
+            reasons.append(Reason(rule.name, False, why))
+            continue
+        offered = invitation_offer(page=facts.page, template=rule.template, rule=rule)
+        reasons.append(Reason(rule.name, True, f"offered {rule.template.slug}"))
+    EngagementDecision.objects.create(
+        visit=facts.visit,
+        page=facts.page,
+        event_name=event_name,
+        invitation=offered,
+        reasons=[r.as_json() for r in reasons],
+    )
+    if config.webhook_url:
+        payload = webhook.rule_matched(facts, matched, offered)
+        transaction.on_commit(lambda: webhook.send(config.webhook_url, payload))
+    return offered

@@ -1,0 +1,225 @@
+"""The life of an invitation: offered → shown → accepted | rejected | timed out | expired |
+cancelled. The page reports each step; the server enforces the order and the deadline, and
+records every step on the invitation and as a SYSTEM event in the visit's history."""
+
+import contextlib
+import logging
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from gwe.models import Event, EventType, Page
+from invitations.models import (
+    PENDING_STATES,
+    EngagementRule,
+    Invitation,
+    InvitationState,
+    InvitationTemplate,
+)
+from notifications.services import NotificationsQueued, NotifyMessage, notify
+
+logger = logging.getLogger(__name__)
+
+_signer = signing.Signer(salt="gwe.invitation")
+# The page may report a little after the visitor's own timeout (network, a busy tab).
+GRACE = timedelta(seconds=15)
+
+EVENT_NAMES: dict[str, str] = {
+    InvitationState.OFFERED: "InvitationOffered",
+    InvitationState.SHOWN: "InvitationShown",
+    InvitationState.ACCEPTED: "InvitationAccepted",
+    InvitationState.REJECTED: "InvitationRejected",
+    InvitationState.TIMED_OUT: "InvitationTimedOut",
+    InvitationState.EXPIRED: "InvitationExpired",
+    InvitationState.CANCELLED: "InvitationCancelled",
+}
+# What may follow what; the steps a page may report.
+NEXT: dict[str, set[str]] = {
+    InvitationState.OFFERED: {
+        InvitationState.SHOWN,
+        InvitationState.ACCEPTED,
+        InvitationState.REJECTED,
+        InvitationState.TIMED_OUT,
+    },
+    InvitationState.SHOWN: {
+        InvitationState.ACCEPTED,
+        InvitationState.REJECTED,
+        InvitationState.TIMED_OUT,
+    },
+}
+PAGE_STEPS = {
+    "shown": InvitationState.SHOWN,
+    "accepted": InvitationState.ACCEPTED,
+    "rejected": InvitationState.REJECTED,
+    "timedout": InvitationState.TIMED_OUT,
+}
+
+
+class StepRefused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def invitation_token(invitation_id: str) -> str:
+    return _signer.sign(invitation_id)
+
+
+def invitation_offer(
+    *,
+    page: Page,
+    template: InvitationTemplate,
+    rule: EngagementRule | None,
+    data: dict | None = None,
+) -> Invitation:
+    """Offer a template to a page: stored, recorded in the history, pushed to the page."""
+    now = timezone.now()
+    visit = page.visit
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            visit=visit,
+            page=page,
+            global_visit_id=visit.global_visit_id,
+            template=template,
+            rule=rule,
+            offered_at=now,
+            expires_at=now + timedelta(seconds=template.timeout_seconds) + GRACE,
+            data=data or {},
+        )
+        _history(invitation, InvitationState.OFFERED, now)
+        query = {"invitation": invitation.pk, "token": invitation_token(invitation.pk)}
+        if visit.language_code:
+            query["lang"] = visit.language_code
+        message = NotifyMessage(
+            channel="gpe.appendContent",
+            page_id=page.pk,
+            data={"url": f"/server/resources/{template.slug}.html?{urlencode(query)}"},
+            ttl_seconds=template.timeout_seconds,
+        )
+        try:
+            [notification] = notify(visit_id=visit.pk, messages=[message])
+        except NotificationsQueued as exc:
+            [notification] = exc.notifications  # the page gets it when the bus is back
+        invitation.notification_id = notification.pk
+        invitation.save(update_fields=["notification_id"])
+    return invitation
+
+
+def invitation_step(
+    *, invitation_id: str, token: str, step: str, fields: dict | None = None
+) -> Invitation:
+    """A step the page reports. Raises StepRefused (403 bad token, 404, 409 out of order,
+    410 expired)."""
+    state = PAGE_STEPS.get(step)
+    if state is None:
+        raise StepRefused(400, f"unknown step {step!r}; one of {', '.join(PAGE_STEPS)}")
+    try:
+        signed_id = _signer.unsign(token or "")
+    except signing.BadSignature:
+        raise StepRefused(403, "the invitation token is not valid") from None
+    if signed_id != invitation_id:
+        raise StepRefused(403, "the token is for another invitation")
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("template", "rule")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            raise StepRefused(404, "unknown invitation")
+        if invitation.state in PENDING_STATES and now >= invitation.expires_at:
+            _end(invitation, InvitationState.EXPIRED, now, reason="answered after its deadline")
+            expired = True
+        else:
+            expired = False
+        if expired or invitation.state == InvitationState.EXPIRED:
+            refusal = StepRefused(410, "this invitation has expired")
+        elif invitation.state == state:
+            return invitation  # reported twice (a retry): nothing more to do
+        elif state not in NEXT.get(invitation.state, ()):
+            refusal = StepRefused(409, f"the invitation is already {invitation.state}")
+        else:
+            refusal = None
+            if state == InvitationState.SHOWN:
+                invitation.state, invitation.shown_at = state, now
+                invitation.save(update_fields=["state", "shown_at"])
+                _history(invitation, state, now)
+            else:
+                if fields:
+                    invitation.data = {**invitation.data, "fields": fields}
+                _end(invitation, state, now)
+    if refusal is not None:
+        raise refusal
+    return invitation
+
+
+def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:
+    """Withdraw the visit's pending invitations (noengage): ended, and removed from the page."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = list(
+            Invitation.objects.select_for_update()
+            .select_related("template", "rule")
+            .filter(visit_id=visit_id, state__in=PENDING_STATES)
+        )
+        for invitation in pending:
+            _end(invitation, InvitationState.CANCELLED, now, reason=reason[:256])
+        messages = [
+            NotifyMessage(
+                channel="gpe.removeContent",
+                page_id=i.page_id,
+                data={"notificationID": i.notification_id},
+                ttl_seconds=60,
+            )
+            for i in pending
+            if i.notification_id
+        ]
+        if messages:
+            with contextlib.suppress(NotificationsQueued):  # stored: told when the bus is back
+                notify(visit_id=visit_id, messages=messages)
+    return pending
+
+
+def invitations_expire(*, now=None) -> int:
+    """Mark the invitations whose deadline passed with no answer from the page."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(
+            Invitation.objects.select_for_update()
+            .select_related("template", "rule")
+            .filter(state__in=PENDING_STATES, expires_at__lte=now)[:1000]
+        )
+        for invitation in stale:
+            _end(invitation, InvitationState.EXPIRED, now, reason="no answer from the page")
+    return len(stale)
+
+
+def _end(invitation: Invitation, state: str, when, *, reason: str = "") -> None:
+    invitation.state, invitation.ended_at = state, when
+    invitation.reason = reason or invitation.reason
+    invitation.save(update_fields=["state", "ended_at", "reason", "data"])
+    _history(invitation, state, when)
+
+
+def _history(invitation: Invitation, state: str, when) -> None:
+    page = invitation.page
+    Event.objects.create(
+        event_type=EventType.SYSTEM,
+        event_name=EVENT_NAMES[state],
+        visit_id=invitation.visit_id,
+        page_id=invitation.page_id,
+        timestamp=when,
+        url=page.url,
+        title=page.title,
+        data={
+            "invitationID": invitation.pk,
+            "template": invitation.template.slug,
+            "rule": invitation.rule.name if invitation.rule else None,
+            **({"reason": invitation.reason} if invitation.reason else {}),
+        },
+    )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from invitations import api, views
+
+urlpatterns = [
+    path("gateway/engage", api.EngageView.as_view(), name="engage"),
+    path("gateway/noengage", api.NoEngageView.as_view(), name="noengage"),
+    path(
+        "invitations/<str:invitation_id>/<str:step>",
+        views.invitation_step,
+        name="invitation-step",
+    ),
+]
