@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from invitations.models import BusinessEventDefinition
+from invitations.models import BusinessEventDefinition, EngagementRule
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,9 @@ def test_the_demo_data_is_loaded_once_however_often_it_runs(client, settings):
     assert User.objects.filter(username="admin", is_superuser=True).count() == 1
     assert "user admin, password admin" in first
     assert "password unchanged" in second
+    demo_rule = EngagementRule.objects.get(event_name="PricingDwell")
+    assert demo_rule.template.slug == "invite"
+    assert BusinessEventDefinition.objects.get(name="PricingDwell").url_pattern == "/demo/pricing"
     assert "http://127.0.0.1:8000/demo/" in first
     assert client.login(username="admin", password="admin")
     assert client.get("/admin/").status_code == 200

@@ -8,7 +8,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from invitations.models import BusinessEventDefinition, CapturedValue
+from invitations.models import (
+    BusinessEventDefinition,
+    CapturedValue,
+    EngagementRule,
+    InvitationTemplate,
+)
 
 DEMO_DEFINITIONS: list[dict[str, Any]] = [
     {
@@ -21,11 +26,26 @@ DEMO_DEFINITIONS: list[dict[str, Any]] = [
             {"name": "product", "source": CapturedValue.Source.TEXT, "selector": "h1"},
         ],
     },
+    {
+        "name": "PricingDwell",
+        "trigger": BusinessEventDefinition.Trigger.TIMER,
+        "delay_seconds": 8,
+        "url_pattern": "/demo/pricing",
+        "max_per_page": 1,
+        "description": "Eight seconds on the pricing page (demo shop): the demo rule invites.",
+        "values": [],
+    },
 ]
+
+DEMO_RULE = {
+    "name": "Demo: chat on the pricing page",
+    "event_name": "PricingDwell",
+    "description": "Invites a visitor who has spent a few seconds on the demo's pricing page.",
+}
 
 
 class Command(BaseCommand):
-    help = "Load the demo's business-event definitions and make sure an admin user exists."
+    help = "Load the demo's business events and engagement rule, and make sure an admin exists."
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="where GWE is served")
@@ -35,6 +55,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             for definition in DEMO_DEFINITIONS:
                 self.define(**definition)
+            EngagementRule.objects.get_or_create(
+                name=DEMO_RULE["name"],
+                defaults={**DEMO_RULE, "template": InvitationTemplate.objects.get(slug="invite")},
+            )
             password = self.ensure_admin(username)
         url = url.rstrip("/")
         self.stdout.write(self.style.SUCCESS("GWE is ready."))
