@@ -125,7 +125,7 @@ def invitation_step(
     now = timezone.now()
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("template", "rule")
             .filter(pk=invitation_id)
             .first()
@@ -163,7 +163,7 @@ def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:
     now = timezone.now()
     with transaction.atomic():
         pending = list(
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("template", "rule")
             .filter(visit_id=visit_id, state__in=PENDING_STATES)
         )
@@ -190,7 +190,7 @@ def invitations_expire(*, now=None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         stale = list(
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("template", "rule")
             .filter(state__in=PENDING_STATES, expires_at__lte=now)[:1000]
         )
