@@ -89,8 +89,10 @@ def test_a_notification_for_one_tab_does_not_reach_the_other(gwe, shop, browser_
     url = shop.add("/two-tabs", shop_page(gwe.url, config_extra=SUBSCRIBER))
     first, second = browser_context.new_page(), browser_context.new_page()
     first.goto(url)
+    first_ids = subscribed(first)  # the visit's cookie is set: the second tab joins the visit
     second.goto(url)
-    first_ids, second_ids = subscribed(first), subscribed(second)
+    second_ids = subscribed(second)
+    assert second_ids["visitID"] == first_ids["visitID"]
 
     notify(
         gwe, first_ids["visitID"], [{"page": second_ids["pageID"], "channel": "offers", "data": {}}]
