@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gwe.models import Event, Page
 from invitations import webhook
+from invitations.categories import categories_of
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
 from invitations.models import EngagementDecision, EngagementPolicy, EngagementRule, Invitation
@@ -31,8 +32,6 @@ class Reason:
 
 
 def categories_of_page(*, url: str, title: str) -> list[str]:
-    from invitations.categories import categories_of
-
     return categories_of(configuration().categories, url=url, title=title)
 
 

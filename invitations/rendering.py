@@ -45,10 +45,11 @@ def render(
     source = (
         template.mobile_body_html if mobile and template.mobile_body_html else template.body_html
     )
-    context = Context({**words(template, language), "visitor": visitor or {}}, autoescape=True)
+    chosen = words(template, language)
+    context = Context({**chosen, "visitor": visitor or {}}, autoescape=True)
     body = Template(source).render(context)
     return Rendered(
-        title=words(template, language)["title"],
+        title=chosen["title"],
         body=mark_safe(body),
         css=mark_safe(template.css),
         timeout_seconds=template.timeout_seconds,

@@ -133,11 +133,9 @@ def invitation_step(
         if invitation is None:
             raise StepRefused(404, "unknown invitation")
         if invitation.state in PENDING_STATES and now >= invitation.expires_at:
+            # Kept, even though the step is refused: the refusal is raised after commit.
             _end(invitation, InvitationState.EXPIRED, now, reason="answered after its deadline")
-            expired = True
-        else:
-            expired = False
-        if expired or invitation.state == InvitationState.EXPIRED:
+        if invitation.state == InvitationState.EXPIRED:
             refusal = StepRefused(410, "this invitation has expired")
         elif invitation.state == state:
             return invitation  # reported twice (a retry): nothing more to do

@@ -55,7 +55,7 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
     async def http_request(self, message):
         # Refuse an oversized body as soon as it is known to be, without reading it all.
         self.received_bytes += len(message.get("body", b""))
-        declared = self.header(b"content-length") or "0"
+        declared = scope_header(self.scope, b"content-length") or "0"
         limit = settings.GWE_NOTIFY_MAX_BYTES
         if self.received_bytes > limit or (declared.isdigit() and int(declared) > limit):
             await self.reply(too_large(f"request body is larger than {limit} bytes"))
@@ -105,7 +105,7 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         return [published(n) for n in notifications]
 
     def authenticate(self):
-        request = HeaderRequest(self.header(b"authorization") or "")
+        request = HeaderRequest(scope_header(self.scope, b"authorization") or "")
         authenticators = [
             cls()
             for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
@@ -149,11 +149,10 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         ]
 
     def own_origin(self) -> str:
-        host = self.header(b"host") or "{}:{}".format(*self.scope.get("server", ("", "")))
+        host = scope_header(self.scope, b"host") or "{}:{}".format(
+            *self.scope.get("server", ("", ""))
+        )
         return f"{self.scope.get('scheme', 'http')}://{host}".lower()
-
-    def header(self, name: bytes) -> str | None:
-        return scope_header(self.scope, name)
 
     async def reply(self, refusal: Refused) -> None:
         await self.respond(refusal.status, refusal.body, refusal.headers)
