@@ -201,6 +201,8 @@ GWE_NOTIFY_SWEEP_SECONDS = 60
 GWE_MEDIA_ADAPTERS: dict = {}
 # Signs the engagement webhook's POSTs (X-GWE-Signature: sha256=HMAC(secret, body)).
 GWE_WEBHOOK_SECRET = env_str("GWE_WEBHOOK_SECRET", SECRET_KEY)
+# How long GWE waits for the engagement webhook's answer, per attempt (3 attempts).
+GWE_WEBHOOK_TIMEOUT_SECONDS = env_int("GWE_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 
 # How often a full garbage collection may look at long-lived objects (gwe/collector.py);
 # 0 leaves CPython's collector as it is.

@@ -14,7 +14,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 3
-TIMEOUT = 5.0
+BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
 
 
 def rule_matched(facts, rules, offered) -> dict:
@@ -49,9 +49,12 @@ def deliver(url: str, payload: dict) -> bool:
     """Retried with backoff on 5xx, timeouts and connection errors; never on 4xx."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "X-GWE-Signature": signature(body)}
+    timeout = float(settings.GWE_WEBHOOK_TIMEOUT_SECONDS)
     for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         try:
-            response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT)
+            response = httpx.post(url, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
             logger.warning("engagement webhook %s: %s (attempt %d)", url, exc, attempt + 1)
         else:
@@ -62,5 +65,4 @@ def deliver(url: str, payload: dict) -> bool:
             logger.warning(
                 "engagement webhook %s: %s (attempt %d)", url, response.status_code, attempt + 1
             )
-        time.sleep(0.5 * 2**attempt)
     return False
