@@ -4,6 +4,7 @@ A typo in a boolean or a list must stop the server at start-up, not silently
 turn a feature off.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -68,3 +69,17 @@ def env_origins(name: str) -> list[str]:
             )
         origins.append(origin.rstrip("/").lower())
     return origins
+
+
+def env_json_object(name: str) -> dict:
+    """A JSON object (or the contents of the file named by NAME_FILE); {} when unset."""
+    raw = env_str(name).strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object")
+    return value

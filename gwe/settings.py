@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from gwe.env import env_bool, env_int, env_list, env_origins, env_str
+from gwe.env import env_bool, env_int, env_json_object, env_list, env_origins, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -198,7 +198,23 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
 # Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
-GWE_MEDIA_ADAPTERS: dict = {}
+# The built-in chat always; GMS when GMS_BASE_URL is set; more (or other) entries from the
+# GWE_MEDIA_ADAPTERS variable, a JSON object merged over these.
+GMS_BASE_URL = env_str("GMS_BASE_URL")
+GWE_MEDIA_ADAPTERS: dict = {
+    "gwe-chat": {"BACKEND": "media_adapters.memory.InMemoryAdapter", "OPTIONS": {}},
+    **(
+        {
+            "gms": {
+                "BACKEND": "media_adapters.gms.GmsAdapter",
+                "OPTIONS": {"base_url": GMS_BASE_URL, "gms_user": env_str("GMS_USER")},
+            }
+        }
+        if GMS_BASE_URL
+        else {}
+    ),
+    **env_json_object("GWE_MEDIA_ADAPTERS"),
+}
 # Signs the engagement webhook's POSTs (X-GWE-Signature: sha256=HMAC(secret, body)).
 GWE_WEBHOOK_SECRET = env_str("GWE_WEBHOOK_SECRET", SECRET_KEY)
 # How long GWE waits for the engagement webhook's answer, per attempt (3 attempts).

@@ -16,3 +16,9 @@ DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 
 # The test process keeps CPython's collector as it is (gwe/collector.py has its own tests).
 GWE_GC_FULL_SECONDS = 0
+
+# Rules and invitations are tested against in-memory adapters under the shipped aliases;
+# each real adapter has its own tests (tests/media_adapters/) against a real far side.
+GWE_MEDIA_ADAPTERS = {
+    alias: {"BACKEND": "media_adapters.memory.InMemoryAdapter"} for alias in ("gwe-chat", "gms")
+}

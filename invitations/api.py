@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from gwe.ids import is_valid_id
 from gwe.models import Page, Visit
-from invitations import services
+from invitations import engine, services
 from invitations.models import InvitationTemplate
 
 
@@ -39,6 +39,10 @@ def require(request, permission: str) -> None:
         raise PermissionDenied()
 
 
+def refused(reason: str) -> Response:
+    return Response({"reason": reason, "error": reason}, status=status.HTTP_409_CONFLICT)
+
+
 class EngageView(APIView):
     """Offer an invitation to a visit now, as an external strategy decided (no rules, no
     policy): to the page named, or the visit's latest page."""
@@ -49,7 +53,10 @@ class EngageView(APIView):
         responses={
             202: OpenApiResponse(description="{invitationID}"),
             404: OpenApiResponse(description="unknown visit, page or invitation"),
-            409: OpenApiResponse(description="the visit has ended"),
+            409: OpenApiResponse(
+                description="{reason}: the visit has ended, or the engagement policy refuses "
+                "(another invitation pending, a cap, nobody available)"
+            ),
         },
     )
     def post(self, request):
@@ -61,7 +68,7 @@ class EngageView(APIView):
         if visit is None:
             raise NotFound(f"unknown visit {values['visitID']}")
         if not visit.is_active():
-            return Response({"error": "the visit has ended"}, status=status.HTTP_409_CONFLICT)
+            return refused("the visit has ended")
         pages = Page.objects.select_related("visit").filter(visit=visit)
         page = (
             pages.filter(pk=values["pageID"]).first()
@@ -75,6 +82,8 @@ class EngageView(APIView):
         ).first()
         if template is None:
             raise NotFound(f"no enabled invitation {values['invitation']}")
+        if why := engine.external_refusal(page=page, template=template):
+            return refused(why)
         invitation = services.invitation_offer(
             page=page, template=template, rule=None, data=values["data"]
         )

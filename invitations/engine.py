@@ -14,7 +14,13 @@ from invitations import webhook
 from invitations.categories import categories_of
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
-from invitations.models import EngagementDecision, EngagementPolicy, EngagementRule, Invitation
+from invitations.models import (
+    EngagementDecision,
+    EngagementPolicy,
+    EngagementRule,
+    Invitation,
+    InvitationTemplate,
+)
 from invitations.policy import limits_for, refusal
 from invitations.rules import matches
 from invitations.services import invitation_offer
@@ -59,6 +65,19 @@ def on_event(event: Event) -> Invitation | None:
     return decide(matched, facts, config, event_name=event.event_name)
 
 
+def external_refusal(*, page: Page, template: InvitationTemplate) -> str | None:
+    """Why the policy refuses what an external strategy asks (engage API), or None."""
+    now = timezone.now()
+    trigger = Trigger(
+        event_name="engage", categories=[], url=page.url, title=page.title, timestamp=now
+    )
+    facts = VisitFacts(visit=page.visit, page=page, trigger=trigger, now=now)
+    why = refusal(limits_for(None, configuration().policy), facts)
+    if why is None and not adapter_available(template.adapter, template.adapter_options):
+        why = f"nobody is available ({template.adapter})"
+    return why
+
+
 def decide(
     matched: list[EngagementRule], facts: VisitFacts, config: Configuration, *, event_name: str
 ) -> Invitation | None:
@@ -72,8 +91,9 @@ def decide(
             reasons.append(Reason(rule.name, False, "an external strategy decides (webhook)"))
             continue
         why = refusal(limits_for(rule, config.policy), facts)
-        if why is None and not adapter_available(rule.template.adapter):
-            why = f"nobody is available ({rule.template.adapter})"
+        template = rule.template
+        if why is None and not adapter_available(template.adapter, template.adapter_options):
+            why = f"nobody is available ({template.adapter})"
         if why is not None:
             reasons.append(Reason(rule.name, False, why))
             continue

@@ -557,6 +557,15 @@ class InvitationState(models.TextChoices):
 PENDING_STATES = (InvitationState.OFFERED, InvitationState.SHOWN)
 
 
+class EngagementStatus(models.TextChoices):
+    """What the media adapter made of an accepted invitation."""
+
+    NONE = "", "—"
+    STARTING = "starting"
+    STARTED = "started"
+    FAILED = "failed"
+
+
 class Invitation(models.Model):
     """One invitation offered to one page, and what became of it."""
 
@@ -587,6 +596,18 @@ class Invitation(models.Model):
     notification_id = models.CharField(max_length=ID_LENGTH, blank=True)
     reason = models.CharField(max_length=256, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    engagement = models.CharField(
+        max_length=16,
+        choices=EngagementStatus.choices,
+        blank=True,
+        help_text="After an accept: whether the media adapter started the conversation.",
+    )
+    engagement_reference = models.CharField(
+        max_length=128, blank=True, help_text="The media adapter's own id (GMS, chat)."
+    )
+    engagement_detail = models.CharField(
+        max_length=512, blank=True, help_text="Why it failed, or what the visitor was shown."
+    )
 
     class Meta:
         ordering = ["-offered_at"]

@@ -4,10 +4,12 @@ records every step on the invitation and as a SYSTEM event in the visit's histor
 
 import contextlib
 import logging
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,15 +17,20 @@ from gwe.models import Event, EventType, Page
 from invitations.models import (
     PENDING_STATES,
     EngagementRule,
+    EngagementStatus,
     Invitation,
     InvitationState,
     InvitationTemplate,
 )
+from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
+from media_adapters.registry import adapter
 from notifications.services import NotificationsQueued, NotifyMessage, notify
 
 logger = logging.getLogger(__name__)
 
 _signer = signing.Signer(salt="gwe.invitation")
+# What an adapter may ask the visitor's browser to open: web pages, telephone links, GWE's own.
+SAFE_URL = re.compile(r"^(https?://|tel:|/(?!/))", re.IGNORECASE)
 # The page may report a little after the visitor's own timeout (network, a busy tab).
 GRACE = timedelta(seconds=15)
 
@@ -156,6 +163,111 @@ def invitation_step(
     return invitation
 
 
+def invitation_engage(*, invitation: Invitation) -> dict:
+    """After an accept: the template's media adapter starts the engagement, the outcome is
+    recorded (on the invitation and in the visit's history), and what the visitor sees next
+    is returned. Started once, however often the page reports the accept."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
+        if locked.state != InvitationState.ACCEPTED:
+            return {"status": "failed", "error": "This invitation was not accepted."}
+        if locked.engagement:
+            return locked.data.get("engagement") or {"status": locked.engagement}
+        locked.engagement = EngagementStatus.STARTING
+        locked.save(update_fields=["engagement"])
+    try:
+        found = adapter(invitation.template.adapter)
+        options = _template_options(found, invitation.template)
+        engagement = found.start(engagement_context(invitation, options))
+        if engagement.url and not SAFE_URL.match(engagement.url):
+            raise AdapterError(
+                "Sorry, we cannot connect you right now. Please try again later.",
+                permanent=True,
+                detail=f"the adapter answered with a URL the page may not open: {engagement.url!r}",
+            )
+    except AdapterError as failure:
+        return _engaged(invitation, failure=failure)
+    except Exception as exc:  # an adapter's bug must not leave the visitor without an answer
+        logger.exception("media adapter %r failed", invitation.template.adapter)
+        bug = AdapterError(
+            "Sorry, we cannot connect you right now. Please try again later.",
+            permanent=False,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+        return _engaged(invitation, failure=bug)
+    return _engaged(invitation, engagement=engagement)
+
+
+def engagement_context(invitation: Invitation, options: dict) -> EngagementContext:
+    """What the adapter is told about the visitor who accepted (SPEC §5)."""
+    visit, page = invitation.visit, invitation.page
+    identity = visit.identity
+    return EngagementContext(
+        visit_id=visit.pk,
+        page_id=page.pk,
+        global_visit_id=visit.global_visit_id,
+        identity_id=identity.pk if identity else None,
+        identity=dict(identity.attributes) if identity else {},
+        invitation_id=invitation.pk,
+        template=invitation.template.slug,
+        rule=invitation.rule.name if invitation.rule else None,
+        url=page.url,
+        title=page.title,
+        language=visit.language_code or "",
+        fields=dict(invitation.data.get("fields") or {}),
+        options=options,
+    )
+
+
+def _template_options(found: MediaAdapter, template: InvitationTemplate) -> dict:
+    try:
+        return found.template_options(template.adapter_options or {})
+    except ValidationError as exc:
+        raise AdapterError(
+            "This service is not set up correctly on this site.",
+            permanent=True,
+            detail=f"template {template.slug}: {'; '.join(exc.messages)}",
+        ) from None
+
+
+def _engaged(
+    invitation: Invitation,
+    *,
+    engagement: Engagement | None = None,
+    failure: AdapterError | None = None,
+) -> dict:
+    if engagement is not None:
+        shown = {"status": EngagementStatus.STARTED.value, **engagement.for_visitor()}
+        detail = engagement.text or engagement.url
+        name, reason = "EngagementStarted", ""
+    else:
+        assert failure is not None
+        shown = {"status": EngagementStatus.FAILED.value, "error": failure.message}
+        detail, name, reason = failure.detail, "EngagementFailed", failure.detail
+    now = timezone.now()
+    with transaction.atomic():
+        invitation.engagement = shown["status"]
+        invitation.engagement_reference = engagement.reference[:128] if engagement else ""
+        invitation.engagement_detail = detail[:512]
+        invitation.data = {
+            **invitation.data,
+            "engagement": shown,
+            **({"adapter": engagement.details} if engagement and engagement.details else {}),
+        }
+        invitation.save(
+            update_fields=["engagement", "engagement_reference", "engagement_detail", "data"]
+        )
+        _history(
+            invitation,
+            name,
+            now,
+            adapter=invitation.template.adapter,
+            **({"reference": invitation.engagement_reference} if engagement else {}),
+            **({"reason": reason, "permanent": failure.permanent} if failure else {}),
+        )
+    return shown
+
+
 def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:
     """Withdraw the visit's pending invitations (noengage): ended, and removed from the page."""
     now = timezone.now()
@@ -204,11 +316,11 @@ def _end(invitation: Invitation, state: str, when, *, reason: str = "") -> None:
     _history(invitation, state, when)
 
 
-def _history(invitation: Invitation, state: str, when) -> None:
+def _history(invitation: Invitation, state: str, when, **extra) -> None:
     page = invitation.page
     Event.objects.create(
         event_type=EventType.SYSTEM,
-        event_name=EVENT_NAMES[state],
+        event_name=EVENT_NAMES.get(state, state),
         visit_id=invitation.visit_id,
         page_id=invitation.page_id,
         timestamp=when,
@@ -219,5 +331,6 @@ def _history(invitation: Invitation, state: str, when) -> None:
             "template": invitation.template.slug,
             "rule": invitation.rule.name if invitation.rule else None,
             **({"reason": invitation.reason} if invitation.reason else {}),
+            **extra,
         },
     )

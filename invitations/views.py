@@ -11,6 +11,8 @@ from invitations import rendering, services
 from invitations.models import Invitation, InvitationTemplate
 
 ACCEPTED_TEXT = "Thank you: we are connecting you."
+CONNECTING_TEXT = "Connecting…"
+OFFLINE_TEXT = "We could not reach our service. Please check your connection and try again."
 MAX_STEP_BYTES = 16 * 1024
 
 
@@ -43,6 +45,8 @@ def invitation_page(request: HttpRequest, slug: str) -> HttpResponse | None:
         "steps": f"/server/data/invitations/{invitation.pk}/" if invitation else None,
         "timeoutSeconds": template.timeout_seconds,
         "acceptedText": ACCEPTED_TEXT,
+        "connectingText": CONNECTING_TEXT,
+        "offlineText": OFFLINE_TEXT,
     }
     return render_page(
         request,
@@ -77,4 +81,7 @@ def invitation_step(request: HttpRequest, invitation_id: str, step: str) -> Json
         )
     except services.StepRefused as refused:
         return JsonResponse({"error": refused.message}, status=refused.status)
-    return JsonResponse({"invitationID": invitation.pk, "state": invitation.state})
+    reply: dict[str, object] = {"invitationID": invitation.pk, "state": invitation.state}
+    if step == "accepted":
+        reply["engagement"] = services.invitation_engage(invitation=invitation)
+    return JsonResponse(reply)

@@ -1,10 +1,41 @@
-"""An adapter that keeps what it is asked in memory: for tests and for trying rules out."""
+"""An adapter that keeps what it is asked in memory, like Django's locmem mail backend: for
+tests, and for trying rules out before a contact center is connected."""
 
-from media_adapters.base import MediaAdapter
+from typing import Any
+
+from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
+
+# Every engagement started by any in-memory adapter, oldest first (tests empty it).
+outbox: list[EngagementContext] = []
 
 
 class InMemoryAdapter(MediaAdapter):
-    """OPTIONS: {"available": bool} (default true)."""
+    """OPTIONS: `available` (default true); `text`, `url` and `open`, what the visitor sees;
+    `fail` (a message: every start fails with it, transient)."""
 
-    def is_available(self) -> bool:
-        return bool(self.options.get("available", True))
+    OPTIONS = {
+        "available": True,
+        "text": "Thank you: we are connecting you.",
+        "url": "",
+        "open": Engagement.Open.POPUP,
+        "fail": "",
+    }
+    TEMPLATE_OPTIONS = {"scenario": "", "service_name": ""}
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        if options["open"] not in (Engagement.Open.POPUP, Engagement.Open.EMBED):
+            raise ValueError("open must be popup or embed")
+
+    def is_available(self, options: dict[str, Any]) -> bool:
+        return bool(self.options["available"])
+
+    def start(self, context: EngagementContext) -> Engagement:
+        if self.options["fail"]:
+            raise AdapterError(self.options["fail"], permanent=False)
+        outbox.append(context)
+        return Engagement(
+            text=self.options["text"],
+            url=self.options["url"],
+            open=self.options["open"],
+            reference=f"memory-{len(outbox)}",
+        )

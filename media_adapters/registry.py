@@ -1,23 +1,59 @@
-"""The configured media adapters (GWE_MEDIA_ADAPTERS), by alias."""
+"""The configured media adapters (GWE_MEDIA_ADAPTERS), by alias, built once per process."""
 
+import logging
 from functools import cache
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from media_adapters.base import MediaAdapter
+from media_adapters.base import AdapterError, MediaAdapter
+
+logger = logging.getLogger(__name__)
 
 
 @cache
 def adapters() -> dict[str, MediaAdapter]:
-    return {
-        alias: import_string(entry["BACKEND"])(alias=alias, options=entry.get("OPTIONS", {}))
-        for alias, entry in settings.GWE_MEDIA_ADAPTERS.items()
-    }
+    return {alias: build(alias, entry) for alias, entry in settings.GWE_MEDIA_ADAPTERS.items()}
 
 
-def adapter_available(alias: str) -> bool:
-    """Whether the adapter says someone can answer; assumed for an alias that is not
-    configured (its accept then tells the visitor the service is not set up)."""
-    adapter = adapters().get(alias)
-    return adapter is None or adapter.is_available()
+def build(alias: str, entry: Any) -> MediaAdapter:
+    if not isinstance(entry, dict) or "BACKEND" not in entry:
+        raise ImproperlyConfigured(
+            f'GWE_MEDIA_ADAPTERS[{alias!r}] must be {{"BACKEND": "dotted.path", "OPTIONS": {{}}}}'
+        )
+    try:
+        backend = import_string(entry["BACKEND"])
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"GWE_MEDIA_ADAPTERS[{alias!r}]: {exc}") from None
+    if not (isinstance(backend, type) and issubclass(backend, MediaAdapter)):
+        raise ImproperlyConfigured(
+            f"GWE_MEDIA_ADAPTERS[{alias!r}]: {entry['BACKEND']} is not a MediaAdapter"
+        )
+    return backend(alias=alias, **entry.get("OPTIONS", {}))
+
+
+def adapter(alias: str) -> MediaAdapter:
+    """The adapter of that alias; AdapterError (permanent) when none is configured."""
+    found = adapters().get(alias)
+    if found is None:
+        raise AdapterError(
+            "This service is not available on this site.",
+            permanent=True,
+            detail=f"no media adapter {alias!r} in GWE_MEDIA_ADAPTERS",
+        )
+    return found
+
+
+def adapter_available(alias: str, options: dict[str, Any] | None = None) -> bool:
+    """Whether the alias's adapter says someone can answer; never for an alias that is not
+    configured (its accept could only fail)."""
+    found = adapters().get(alias)
+    if found is None:
+        return False
+    try:
+        return found.is_available(found.template_options(options or {}))
+    except Exception:  # an adapter that cannot say is a no, never an error for the visitor
+        logger.exception("media adapter %r could not say whether someone is available", alias)
+        return False

@@ -5,8 +5,14 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from media_adapters import memory
 from tests.support.servers import CustomerSite, RedisServer, fresh_database, gwe_server
 from tests.support.services import missing, require_chromium
+
+
+@pytest.fixture(autouse=True)
+def empty_adapter_outbox():
+    memory.outbox.clear()
 
 
 @pytest.fixture

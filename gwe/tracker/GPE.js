@@ -504,6 +504,7 @@
       var action = event.data.action;
       var notificationID = frames[i].getAttribute('data-gwe-notification');
       if (action === 'close' || action === 'reject' || action === 'timeout') frames[i].parentNode.removeChild(frames[i]);
+      if (action === 'resize') frames[i].style.height = Math.max(120, Math.min(Number(event.data.height) || 240, 640)) + 'px';
       (subscribers['gpe.invitation'] || []).forEach(function (callback) {
         safely(callback, [{action: action, notificationID: notificationID}, {channel: 'gpe.invitation'}]);
       });

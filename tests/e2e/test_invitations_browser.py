@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import eventually, get_ids, history, shop_page
+from tests.e2e.conftest import API_USER, eventually, get_ids, history, shop_page
+from tests.support.servers import fresh_database, gwe_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -26,11 +27,28 @@ print(json.dumps([d.reasons for d in EngagementDecision.objects.filter(visit_id=
 DEMO_RULE = "Demo: chat on the pricing page"
 
 
+# Who answers does not matter here (tests/e2e/test_chat_browser.py has the real chat): an
+# in-memory adapter stands in for the demo's chat, so no agent needs to be signed in.
+ANSWERED = {
+    "gwe-chat": {
+        "BACKEND": "media_adapters.memory.InMemoryAdapter",
+        "OPTIONS": {"text": "Thank you: we are connecting you."},
+    }
+}
+
+
 @pytest.fixture(scope="module")
-def demo(gwe):
-    gwe.manage("gwe_demo", "--url", gwe.url)
-    gwe.manage("shell", "-c", QUICKER_DEMO)
-    return gwe
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    database = fresh_database(tmp)
+    server = gwe_server(tmp, database, GWE_MEDIA_ADAPTERS=json.dumps(ANSWERED)).start()
+    server.create_api_user(*API_USER)
+    server.manage("gwe_demo", "--url", server.url)
+    server.manage("shell", "-c", QUICKER_DEMO)
+    yield server
+    server.stop()
+    if database.drop:
+        database.drop()
 
 
 def open_pricing_page(demo, shop, context):
@@ -49,7 +67,7 @@ def invitation_frame(page):
 
 def invitation_events(demo, visit_id: str) -> list[dict]:
     events = history(demo, f"visits/{visit_id}/events?eventType=SYSTEM")
-    return [e for e in events if e["eventName"].startswith("Invitation")]
+    return [e for e in events if e["eventName"].startswith(("Invitation", "Engagement"))]
 
 
 def steps_recorded(demo, visit_id: str, last: str) -> list[dict]:
@@ -72,11 +90,12 @@ def test_the_demo_rule_invites_and_an_accept_is_recorded(demo, shop, browser_con
     invitation.click('[data-gwe-action="accept"]')
     invitation.wait_for_selector("text=we are connecting you")
 
-    events = steps_recorded(demo, ids["visitID"], "InvitationAccepted")
+    events = steps_recorded(demo, ids["visitID"], "EngagementStarted")
     assert [e["eventName"] for e in events] == [
         "InvitationOffered",
         "InvitationShown",
         "InvitationAccepted",
+        "EngagementStarted",
     ]
     assert {e["pageID"] for e in events} == {ids["pageID"]}
     assert {e["data"]["rule"] for e in events} == {DEMO_RULE}

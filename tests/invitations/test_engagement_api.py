@@ -61,6 +61,38 @@ def test_engage_refuses_what_it_cannot_do(strategy, body, status):
     assert not Invitation.objects.exists()
 
 
+def test_engage_is_refused_while_another_invitation_is_on_the_page(strategy):
+    started = start_page()
+    body = {"visitID": started.visit.pk, "invitation": "invite"}
+    assert strategy.post("/server/data/gateway/engage", body, format="json").status_code == 202
+
+    again = strategy.post("/server/data/gateway/engage", body, format="json")
+
+    assert again.status_code == 409
+    assert again.json()["reason"] == "another invitation is on screen (one at a time)"
+    assert Invitation.objects.count() == 1
+
+
+def test_engage_is_refused_when_nobody_can_answer(strategy, settings):
+    settings.GWE_MEDIA_ADAPTERS = {
+        "gwe-chat": {
+            "BACKEND": "media_adapters.memory.InMemoryAdapter",
+            "OPTIONS": {"available": False},
+        }
+    }
+    started = start_page()
+
+    response = strategy.post(
+        "/server/data/gateway/engage",
+        {"visitID": started.visit.pk, "invitation": "invite"},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["reason"] == "nobody is available (gwe-chat)"
+    assert not Invitation.objects.exists()
+
+
 def test_engage_names_an_unknown_invitation(strategy):
     started = start_page()
 
@@ -124,10 +156,9 @@ def test_the_page_reports_steps_with_the_invitations_token(client, strategy):
     assert client.post(url + "shown", "{oops", content_type="application/json").status_code == 400
     assert report("shown", {"token": token}).json()["state"] == "shown"
     assert report("accepted", {"token": token, "fields": {"n": 1}}).status_code == 400
-    assert report("accepted", {"token": token, "fields": {"first_name": "Ann"}}).json() == {
-        "invitationID": invitation_id,
-        "state": "accepted",
-    }
+    accepted = report("accepted", {"token": token, "fields": {"first_name": "Ann"}}).json()
+    assert (accepted["invitationID"], accepted["state"]) == (invitation_id, "accepted")
+    assert accepted["engagement"]["status"] == "started"
     assert report("rejected", {"token": token}).status_code == 409
 
 
