@@ -1,5 +1,6 @@
 """GWE settings: one module, driven by the environment (see docs/configuration.md)."""
 
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -122,7 +123,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The site's time zone: reports count days in it, the admin shows times in it.
+TIME_ZONE = env_str("GWE_TIME_ZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"GWE_TIME_ZONE={TIME_ZONE!r} is not a time zone (e.g. Europe/Paris)"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 

@@ -1,9 +1,11 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from invitations import rendering
+from invitations import admin_report, rendering
 from invitations.models import (
     BusinessEventDefinition,
     BusinessHours,
@@ -248,10 +250,24 @@ class EngagementPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["offered_at", "template", "rule", "state", "visit", "reason"]
-    list_filter = ["state", "template", "rule"]
+    list_display = ["offered_at", "template", "rule", "state", "engagement", "visit", "reason"]
+    list_filter = ["state", "engagement", "template", "rule"]
     date_hierarchy = "offered_at"
     search_fields = ["id", "visit__id", "global_visit_id"]
+
+    def get_urls(self):
+        report = self.admin_site.admin_view(self.report_view)
+        return [
+            path("report/", report, name="invitations_invitation_report"),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        context["time_zone"] = settings.TIME_ZONE
+        return admin_report.report_view(request, context)
 
     def has_add_permission(self, request):
         return False

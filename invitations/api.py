@@ -1,5 +1,9 @@
-"""The engagement gateway, for external strategies: engage a visit, or withdraw."""
+"""The engagement gateway, for external strategies: engage a visit, or withdraw; and the
+invitation report."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -8,7 +12,7 @@ from rest_framework.views import APIView
 
 from gwe.ids import is_valid_id
 from gwe.models import Page, Visit
-from invitations import engine, services
+from invitations import engine, reporting, services
 from invitations.models import InvitationTemplate
 
 
@@ -112,3 +116,66 @@ class NoEngageView(APIView):
             visit_id=visit_id, reason=serializer.validated_data["reason"]
         )
         return Response({"cancelled": [i.pk for i in cancelled]})
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD")
+    until = serializers.DateField(required=False, help_text="last day (included), YYYY-MM-DD")
+    template = serializers.SlugField(required=False, help_text="only this template's slug")
+    rule = serializers.IntegerField(required=False, min_value=1, help_text="only this rule id")
+
+    def validate(self, attrs):
+        until = attrs.setdefault("until", timezone.localdate())
+        since = attrs.setdefault("since", until - timedelta(days=29))
+        if until < since:
+            raise serializers.ValidationError({"until": "comes before since"})
+        if (until - since).days >= reporting.MAX_DAYS:
+            raise serializers.ValidationError(f"at most {reporting.MAX_DAYS} days at a time")
+        return attrs
+
+
+class TallySerializer(serializers.Serializer):
+    offered = serializers.IntegerField()
+    shown = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    timedOut = serializers.IntegerField(source="timed_out")
+    expired = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    conversionRate = serializers.FloatField(source="conversion")
+
+
+class ReportRowSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    template = serializers.CharField()
+    rule = serializers.CharField()
+
+    def to_representation(self, row):
+        return {**super().to_representation(row), **TallySerializer(row.tally).data}
+
+
+class ReportSerializer(serializers.Serializer):
+    since = serializers.DateField()
+    until = serializers.DateField()
+    rows = ReportRowSerializer(many=True)
+    totals = TallySerializer()
+
+
+class InvitationReportView(APIView):
+    """How invitations fared per day, template and rule (the admin's report, as JSON)."""
+
+    @extend_schema(
+        operation_id="invitation_report",
+        parameters=[ReportQuerySerializer],
+        responses={
+            200: ReportSerializer,
+            400: OpenApiResponse(description="a malformed date or range"),
+            403: OpenApiResponse(description="the account lacks invitations.view_invitation"),
+        },
+    )
+    def get(self, request):
+        require(request, "invitations.view_invitation")
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = reporting.invitation_report(**query.validated_data)
+        return Response(ReportSerializer(report).data)

@@ -5,6 +5,7 @@ from invitations import api, views
 urlpatterns = [
     path("gateway/engage", api.EngageView.as_view(), name="engage"),
     path("gateway/noengage", api.NoEngageView.as_view(), name="noengage"),
+    path("reports/invitations", api.InvitationReportView.as_view(), name="invitation-report"),
     path(
         "invitations/<str:invitation_id>/<str:step>",
         views.invitation_step,

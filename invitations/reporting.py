@@ -1,0 +1,109 @@
+"""How invitations fare: per day, template and rule, what was offered, seen, accepted,
+rejected or ignored, and the conversion rate (accepted / offered). One aggregate query."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from invitations.models import Invitation, InvitationState
+
+MAX_DAYS = 366
+NO_RULE = "(engage API)"  # offered by an external strategy, not by a rule
+
+# An invitation that reached any of these states was on screen, even when the page's "shown"
+# report was lost (the page can jump from offered to an answer).
+SEEN = Q(shown_at__isnull=False) | Q(
+    state__in=[InvitationState.ACCEPTED, InvitationState.REJECTED, InvitationState.TIMED_OUT]
+)
+COUNTS = {
+    "offered": Count("pk"),
+    "shown": Count("pk", filter=SEEN),
+    "accepted": Count("pk", filter=Q(state=InvitationState.ACCEPTED)),
+    "rejected": Count("pk", filter=Q(state=InvitationState.REJECTED)),
+    "timed_out": Count("pk", filter=Q(state=InvitationState.TIMED_OUT)),
+    "expired": Count("pk", filter=Q(state=InvitationState.EXPIRED)),
+    "cancelled": Count("pk", filter=Q(state=InvitationState.CANCELLED)),
+}
+
+
+@dataclass(frozen=True)
+class Tally:
+    offered: int = 0
+    shown: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    timed_out: int = 0
+    expired: int = 0
+    cancelled: int = 0
+
+    @property
+    def conversion(self) -> float:
+        """Accepted per offered, 0 when nothing was offered."""
+        return round(self.accepted / self.offered, 3) if self.offered else 0.0
+
+    def __add__(self, other: "Tally") -> "Tally":
+        mine, theirs = asdict(self), asdict(other)
+        return Tally(**{name: mine[name] + theirs[name] for name in mine})
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    day: date
+    template: str
+    rule: str
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass(frozen=True)
+class Report:
+    since: date
+    until: date  # inclusive
+    rows: list[ReportRow]
+
+    @property
+    def totals(self) -> Tally:
+        return sum((row.tally for row in self.rows), Tally())
+
+    def per_day(self) -> list[tuple[date, Tally]]:
+        """Every day of the range (quiet ones too), for the chart."""
+        days: dict[date, Tally] = {}
+        for row in self.rows:
+            days[row.day] = days.get(row.day, Tally()) + row.tally
+        length = (self.until - self.since).days + 1
+        every = (self.since + timedelta(days=n) for n in range(length))
+        return [(day, days.get(day, Tally())) for day in every]
+
+
+def invitation_report(
+    *, since: date, until: date, template: str | None = None, rule: int | None = None
+) -> Report:
+    """Invitations offered from `since` to `until` (both included, days of the site's time
+    zone, GWE_TIME_ZONE), per day, template and rule."""
+    zone = timezone.get_current_timezone()
+    invitations = Invitation.objects.filter(
+        offered_at__gte=datetime.combine(since, time.min, tzinfo=zone),
+        offered_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone),
+    )
+    if template:
+        invitations = invitations.filter(template__slug=template)
+    if rule is not None:
+        invitations = invitations.filter(rule_id=rule)
+    grouped = (
+        invitations.annotate(day=TruncDate("offered_at", tzinfo=zone))
+        .values("day", "template__slug", "rule__name")
+        .annotate(**COUNTS)
+        .order_by("day", "template__slug", "rule__name")
+    )
+    rows = [
+        ReportRow(
+            day=row["day"],
+            template=row["template__slug"],
+            rule=row["rule__name"] or NO_RULE,
+            tally=Tally(**{name: row[name] for name in COUNTS}),  # type: ignore[literal-required]
+        )
+        for row in grouped
+    ]
+    return Report(since=since, until=until, rows=rows)
