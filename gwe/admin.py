@@ -181,7 +181,7 @@ class VisitAdmin(IdSearchAdmin):
     id_search_fields = ("pk", "global_visit_id", "identity_id")
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["id", "state", "identity_link", "api"]}),
+        (None, {"fields": ["id", "state", "identity_link", "api", "rules_tried"]}),
         ("When", {"fields": ["start_time", "last_activity", "ended"]}),
         ("Browser", {"fields": ["global_visit_id", "user_agent", "language_code"]}),
         ("What happened", {"fields": ["timeline"]}),
@@ -191,6 +191,7 @@ class VisitAdmin(IdSearchAdmin):
         "state",
         "identity_link",
         "api",
+        "rules_tried",
         "start_time",
         "last_activity",
         "ended",
@@ -232,6 +233,11 @@ class VisitAdmin(IdSearchAdmin):
     @admin.display(description="as JSON (History API)")
     def api(self, visit: Visit) -> str:
         return _api_link("history-visit", visit.pk)
+
+    @admin.display(description="invitations")
+    def rules_tried(self, visit: Visit) -> str:
+        url = reverse("admin:invitations_engagementrule_try") + f"?visit={visit.pk}"
+        return format_html('<a href="{}">Why was (or wasn’t) this visitor invited?</a>', url)
 
     @admin.display(description="events, oldest first")
     def timeline(self, visit: Visit) -> str:

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from invitations import admin_report, rendering
+from invitations import admin_explain, admin_report, rendering
 from invitations.models import (
     BusinessEventDefinition,
     BusinessHours,
@@ -232,6 +232,19 @@ class EngagementRuleAdmin(admin.ModelAdmin):
         ),
         LIMITS_FIELDSET,
     ]
+
+    def get_urls(self):
+        explain = self.admin_site.admin_view(self.explain_view)
+        return [
+            path("try/", explain, name="invitations_engagementrule_try"),
+            *super().get_urls(),
+        ]
+
+    def explain_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        return admin_explain.explain_view(request, context)
 
 
 @admin.register(EngagementPolicy)
