@@ -237,7 +237,7 @@ class VisitAdmin(IdSearchAdmin):
     @admin.display(description="invitations")
     def rules_tried(self, visit: Visit) -> str:
         url = reverse("admin:invitations_engagementrule_try") + f"?visit={visit.pk}"
-        return format_html('<a href="{}">Why was (or wasn’t) this visitor invited?</a>', url)
+        return format_html('<a href="{}">Why was this visitor invited, or not?</a>', url)
 
     @admin.display(description="events, oldest first")
     def timeline(self, visit: Visit) -> str:

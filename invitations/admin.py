@@ -2,10 +2,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from invitations import admin_explain, admin_report, rendering
+from invitations import admin_explain, admin_report, rendering, views
 from invitations.models import (
     BusinessEventDefinition,
     BusinessHours,
@@ -150,21 +151,51 @@ class InvitationTemplateAdmin(admin.ModelAdmin):
         ("Answering", {"fields": ["adapter", "adapter_options", "timeout_seconds"]}),
     ]
 
+    class Media:
+        js = ["invitations/preview.js"]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="invitations_invitationtemplate_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """The form as it is being edited, rendered as the visitor would see it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_change_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        form = self.form(request.POST)
+        form.full_clean()
+        fields = {f.name for f in InvitationTemplate._meta.fields}
+        given = {k: v for k, v in form.cleaned_data.items() if k in fields}
+        if "body_html" not in given:
+            problems = form.errors.get("body_html") or ["the HTML is missing"]
+            return HttpResponse(format_html("<p>Cannot preview: {}</p>", problems[0]), status=400)
+        candidate = InvitationTemplate(**given)
+        response = views.invitation_response(
+            request, candidate, mobile=request.POST.get("_preview_mobile") == "1"
+        )
+        response["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
+
     @admin.display(description="As the visitor sees it")
     def preview(self, template: InvitationTemplate):
-        if not template.pk:
-            return "Save once to see the preview."
-        url = reverse("resource", kwargs={"name": template.slug})
+        frame = (
+            '<figure style="margin:0"><figcaption>{}</figcaption>'
+            '<iframe data-gwe-preview="{}" sandbox="allow-scripts" title="{} preview" '
+            'style="width:{}px;height:{}px;border:1px dashed #c9d1e0;background:#f4f6fa">'
+            "</iframe></figure>"
+        )
         return format_html(
-            '<div style="display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap">'
-            '<figure style="margin:0"><figcaption>Desktop</figcaption>'
-            '<iframe src="{}" title="Desktop preview" style="width:380px;height:260px;'
-            'border:1px dashed #c9d1e0;background:#f4f6fa"></iframe></figure>'
-            '<figure style="margin:0"><figcaption>Mobile</figcaption>'
-            '<iframe src="{}?mobile=1" title="Mobile preview" style="width:300px;height:300px;'
-            'border:1px dashed #c9d1e0;background:#f4f6fa"></iframe></figure></div>',
-            url,
-            url,
+            '<div data-gwe-preview-url="{}" '
+            'style="display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap">{}{}</div>'
+            '<p class="help">Updated as you type; nothing is saved until you save.</p>',
+            reverse("admin:invitations_invitationtemplate_preview"),
+            format_html(frame, "Desktop", "desktop", "Desktop", 380, 260),
+            format_html(frame, "Mobile", "mobile", "Mobile", 300, 300),
         )
 
 

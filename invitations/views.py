@@ -35,13 +35,37 @@ def invitation_page(request: HttpRequest, slug: str) -> HttpResponse | None:
     )
     language = request.GET.get("lang", "")[:16]
     mobile = request.GET.get("mobile") == "1" or "Mobi" in request.headers.get("User-Agent", "")
+    token = request.GET.get("token", "")[:200]
+    return invitation_response(
+        request,
+        template,
+        language=language,
+        mobile=mobile,
+        visitor=visitor,
+        invitation=invitation,
+        token=token,
+    )
+
+
+def invitation_response(
+    request: HttpRequest,
+    template: InvitationTemplate,
+    *,
+    language: str = "",
+    mobile: bool = False,
+    visitor: dict | None = None,
+    invitation: Invitation | None = None,
+    token: str = "",
+) -> HttpResponse:
+    """The template as the visitor sees it; without an invitation, a preview that reports
+    nothing to the server."""
     try:
         rendered = rendering.render(template, language=language, mobile=mobile, visitor=visitor)
     except TemplateSyntaxError as exc:
         return HttpResponse(f"This invitation's HTML is not valid: {exc}", status=500)
     runtime = {
         "invitation": invitation.pk if invitation else None,
-        "token": request.GET.get("token", "")[:200] if invitation else None,
+        "token": token if invitation else None,
         "steps": f"/server/data/invitations/{invitation.pk}/" if invitation else None,
         "timeoutSeconds": template.timeout_seconds,
         "acceptedText": ACCEPTED_TEXT,

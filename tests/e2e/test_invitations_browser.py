@@ -136,3 +136,31 @@ def test_an_ignored_invitation_times_out_and_is_removed(demo, shop, browser_cont
         "InvitationShown",
         "InvitationTimedOut",
     ]
+
+
+def test_the_admins_preview_follows_unsaved_edits(demo, browser_context):
+    template_id = demo_template(demo, "pk")
+    page = browser_context.new_page()
+    page.goto(
+        f"{demo.url}/admin/login/?next=/admin/invitations/invitationtemplate/{template_id}/change/"
+    )
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")  # gwe_demo's password on a debug server
+    page.click("input[type=submit]")
+    desktop = page.frame_locator('iframe[data-gwe-preview="desktop"]')
+    desktop.locator("h1").wait_for()
+
+    page.fill("#id_title", "Typed, not saved")
+
+    desktop.locator("h1", has_text="Typed, not saved").wait_for(timeout=5000)
+    mobile = page.frame_locator('iframe[data-gwe-preview="mobile"]')
+    mobile.locator("text=Typed, not saved").wait_for(timeout=5000)
+    assert demo_template(demo, "title") != "Typed, not saved"
+
+
+def demo_template(demo, field: str) -> str:
+    script = (
+        "from invitations.models import InvitationTemplate; "
+        f"print(InvitationTemplate.objects.get(slug='invite').{field})"
+    )
+    return demo.manage("shell", "--no-imports", "-c", script).splitlines()[-1]
