@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -22,6 +22,7 @@ from invitations.models import (
     OpeningHours,
     TemplateTranslation,
 )
+from media_adapters.registry import adapters
 
 
 class CapturedValueInline(admin.TabularInline):
@@ -128,7 +129,24 @@ class InvitationTemplateForm(forms.ModelForm):
         )
         if problem := rendering.check(candidate):
             raise forms.ValidationError(f"The HTML is not a valid template: {problem}")
+        self.check_adapter(cleaned.get("adapter"), cleaned.get("adapter_options") or {})
         return cleaned
+
+    def check_adapter(self, alias: str | None, options: dict) -> None:
+        """The alias must be configured, and its adapter must accept the options."""
+        if not alias:
+            return
+        configured = adapters()
+        if alias not in configured:
+            known = ", ".join(sorted(configured)) or "none"
+            self.add_error(
+                "adapter", f"No media adapter {alias!r} is configured (configured: {known})."
+            )
+            return
+        try:
+            configured[alias].template_options(options)
+        except ValidationError as exc:
+            self.add_error("adapter_options", exc)
 
 
 @admin.register(InvitationTemplate)

@@ -164,3 +164,18 @@ def test_a_rule_with_a_broken_pattern_is_refused_with_a_reason(business_user):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["url_pattern"]
     assert not EngagementRule.objects.exists()
+
+
+def test_an_adapter_that_is_not_configured_or_an_unknown_option_is_refused(business_user):
+    unknown = business_user.post(
+        "/admin/invitations/invitationtemplate/add/", {**TEMPLATE_FORM, "adapter": "genesys"}
+    )
+    bad_option = business_user.post(
+        "/admin/invitations/invitationtemplate/add/",
+        {**TEMPLATE_FORM, "adapter_options": '{"colour": "red"}'},
+    )
+
+    [not_configured] = unknown.context["adminform"].form.errors["adapter"]
+    assert not_configured.startswith("No media adapter 'genesys' is configured")
+    assert "colour" in bad_option.context["adminform"].form.errors["adapter_options"][0]
+    assert not InvitationTemplate.objects.filter(slug="spring-sale").exists()
