@@ -1,8 +1,6 @@
 """The engagement webhook: an external strategy is told of every matched rule (signed JSON
 POST), and may engage through the engage API instead of, or besides, the built-in policy."""
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -10,6 +8,8 @@ import time
 
 import httpx
 from django.conf import settings
+
+from media_adapters import http
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,7 @@ def rule_matched(facts, rules, offered) -> dict:
 
 
 def signature(body: bytes) -> str:
-    digest = hmac.new(settings.GWE_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+    return http.signature(settings.GWE_WEBHOOK_SECRET, body)
 
 
 def send(url: str, payload: dict) -> threading.Thread:

@@ -48,7 +48,8 @@ class FakeHttpServer:
         self._lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve = lambda: self.httpd.serve_forever(poll_interval=0.05)  # noqa: E731  (quick close)
+        threading.Thread(target=serve, daemon=True).start()
 
     @property
     def url(self) -> str:
