@@ -27,6 +27,7 @@ class Trigger:
 class VisitFacts:
     def __init__(self, *, visit: Visit, page: Page, trigger: Trigger, now: datetime) -> None:
         self.visit, self.page, self.trigger, self.now = visit, page, trigger, now
+        self._event_counts: dict[tuple[str, int | None], int] = {}
 
     @property
     def seconds_on_page(self) -> float:
@@ -62,10 +63,15 @@ class VisitFacts:
         )
 
     def event_count(self, name: str, within_seconds: int | None) -> int:
-        events = Event.objects.filter(visit_id=self.visit.pk, event_name=name)
-        if within_seconds:
-            events = events.filter(timestamp__gte=self.now - timedelta(seconds=within_seconds))
-        return events.count()
+        """Asked once per name and window, however many rules ask."""
+        key = (name, within_seconds)
+        if key not in self._event_counts:
+            events = Event.objects.filter(visit_id=self.visit.pk, event_name=name)
+            if within_seconds:
+                since = self.now - timedelta(seconds=within_seconds)
+                events = events.filter(timestamp__gte=since)
+            self._event_counts[key] = events.count()
+        return self._event_counts[key]
 
     @cached_property
     def timeline(self) -> list[set[str]]:

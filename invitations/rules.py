@@ -36,8 +36,17 @@ def matches(rule: EngagementRule, facts: VisitFacts, schedules: dict[int, Weekly
     return True
 
 
+def category_names(rule: EngagementRule) -> frozenset[str]:
+    """The names of the rule's categories: compiled with the configuration
+    (invitations/config.py), or read now for a rule loaded elsewhere."""
+    compiled = getattr(rule, "category_names", None)
+    if compiled is None:
+        compiled = frozenset(c.name for c in rule.categories.all())
+    return compiled
+
+
 def _categories(rule, facts, schedules):
-    wanted = {c.name for c in rule.categories.all()}
+    wanted = category_names(rule)
     if not wanted:
         return None
     return Check(

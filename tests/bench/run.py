@@ -1,9 +1,11 @@
 """`make bench`: run the benchmarks and print their figures next to same-run baselines.
 
-    python -m tests.bench.run [ingest] [notify]      (both when none is named)
+    python -m tests.bench.run [ingest] [notify] [engage]      (all when none is named)
 
 Results are also written to tests/bench/results/ (JSON, one file per run). Knobs:
-BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST and BENCH_RATE (notifications).
+BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST and BENCH_RATES (notifications),
+BENCH_RULES, BENCH_EVENTS, BENCH_ENGAGE_RATE, BENCH_SERVER_RULES, BENCH_BACKGROUND_RATE
+(engagement; docs/benchmarks.md lists them all).
 """
 
 import json
@@ -57,7 +59,32 @@ def notifications() -> list[dict]:
     return rows
 
 
-BENCHES = {"ingest": ingestion, "notify": notifications}
+def engagement() -> dict:
+    from tests.bench import engagement as bench
+
+    print(
+        f"\nRule evaluation: {bench.EVENTS} events on one visit per rule count, in-process, "
+        "SQLite; baseline: the same events and no rule"
+    )
+    evaluation = bench.evaluation()
+    print(table(evaluation))
+    print(
+        f"\nEvent → invitation: {bench.PAGES} pages, {bench.RATE} business events/s, "
+        f"{bench.SERVER_RULES} rules, {bench.BACKGROUND_PAGES} other pages sending "
+        f"{bench.BACKGROUND_RATE} events/s, GWE under {bench.SERVER}; baseline: notify round "
+        "trip, interleaved"
+    )
+    latency = bench.latency()
+    print(table(latency))
+    measured = latency[-1]
+    print(
+        f"event → invitation: p50 {measured['p50_ms']} ms = {measured['ratio_p50']}x, "
+        f"p99 {measured['p99_ms']} ms = {measured['ratio_p99']}x the notify round trip"
+    )
+    return {"evaluation": evaluation, "latency": latency}
+
+
+BENCHES = {"ingest": ingestion, "notify": notifications, "engage": engagement}
 
 
 def main(names: list[str]) -> None:

@@ -110,8 +110,10 @@ def test_a_business_user_makes_an_invitation_and_a_rule_that_work_at_once(
 
     record_event(started, "AddToCart")
 
-    [invitation] = Invitation.objects.filter(visit=started.visit)
-    assert (invitation.template.slug, invitation.rule.name) == ("spring-sale", "Spring sale page")
+    [invitation] = Invitation.objects.filter(visit=started.visit).select_related("rule")
+    assert invitation.template.slug == "spring-sale"
+    assert invitation.rule is not None
+    assert invitation.rule.name == "Spring sale page"
 
 
 def test_the_preview_shows_unsaved_edits_as_the_visitor_would_see_them(business_user):
@@ -146,10 +148,11 @@ def test_the_change_form_carries_the_live_preview(business_user):
     assert "invitations/preview.js" in html
 
 
-def test_staff_without_the_permissions_get_no_preview(client):
+def test_staff_without_the_permissions_get_no_preview_and_cannot_try_rules(client):
     client.force_login(User.objects.create_user("x", password="x-pass", is_staff=True))
 
     assert client.post(PREVIEW, TEMPLATE_FORM).status_code == 403
+    assert client.get("/admin/invitations/engagementrule/try/").status_code == 403
     assert client.get("/admin/invitations/engagementrule/add/").status_code == 403
 
 

@@ -1,8 +1,12 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from media_adapters import memory
 from media_adapters.base import Engagement
 from media_adapters.gms import GmsAdapter
+from media_adapters.url import UrlAdapter
+from media_adapters.webhook import WebhookAdapter
 from tests.media_adapters.harness import Harness
 from tests.support.fake_http import FakeHttpServer, Reply
 
@@ -45,8 +49,61 @@ def gms_harness(request) -> Harness:
     return Harness(adapter, attached, unavailable, failing, close=server.close)
 
 
+def webhook_harness(request) -> Harness:
+    """A third-party service: a real local HTTP server that checks the signature."""
+    server = FakeHttpServer(secret="contract-secret")
+    server.reply(Reply(200, {"url": "https://widget.example/chat/1"}), path="/engage")
+    adapter = WebhookAdapter(
+        alias="webhook",
+        url=server.url + "/engage",
+        secret="contract-secret",
+        availability_url=server.url + "/available",
+        timeout=1.0,
+        backoff=0.01,
+    )
+
+    def unavailable() -> None:
+        server.reply(Reply(200, {"available": False}), path="/available")
+
+    def failing() -> None:
+        server.replies.clear()
+        server.reply(*[Reply(502)] * 3, path="/engage")
+
+    def attached() -> dict[str, str]:
+        return server.received[-1].json()["attached_data"]
+
+    return Harness(adapter, attached, unavailable, failing, close=server.close)
+
+
+class RecordingUrlAdapter(UrlAdapter):
+    """Keeps the URLs it built: what the widget would have been given."""
+
+    def start(self, context):
+        engagement = super().start(context)
+        self.opened = [*getattr(self, "opened", []), engagement.url]
+        return engagement
+
+
+def url_harness(request) -> Harness:
+    adapter = RecordingUrlAdapter(alias="url", url="https://widget.example/indexGPE.html")
+
+    def unavailable() -> None:
+        adapter.options["available"] = False
+
+    def attached() -> dict[str, str]:
+        query = parse_qs(urlsplit(adapter.opened[-1]).query, keep_blank_values=True)
+        return {key: query[key][0] for key in ("visitID", "pageID", "webengagement")}
+
+    return Harness(adapter, attached, unavailable, lambda: None, can_fail=False)
+
+
 # Every adapter GWE ships: each must pass tests/media_adapters/test_contract.py.
-HARNESSES = {"memory": memory_harness, "gms": gms_harness}
+HARNESSES = {
+    "memory": memory_harness,
+    "gms": gms_harness,
+    "webhook": webhook_harness,
+    "url": url_harness,
+}
 
 
 @pytest.fixture(params=sorted(HARNESSES))

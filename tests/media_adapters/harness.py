@@ -20,6 +20,8 @@ class Harness:
     # A settings OPTIONS dict this adapter must refuse at start-up.
     bad_options: dict[str, Any] = field(default_factory=lambda: {"no_such_option": 1})
     close: Callable[[], None] = lambda: None
+    # False for an adapter with no far side to fail (it only builds a URL).
+    can_fail: bool = True
 
 
 def context(**overrides) -> EngagementContext:

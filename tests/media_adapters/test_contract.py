@@ -41,6 +41,8 @@ def test_it_says_whether_someone_is_available(harness):
 
 
 def test_a_failure_is_one_error_with_words_for_the_visitor(harness):
+    if not harness.can_fail:
+        pytest.skip(f"{type(harness.adapter).__name__} has no far side that could fail")
     harness.make_failing()
 
     with pytest.raises(AdapterError) as raised:

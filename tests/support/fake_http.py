@@ -37,8 +37,8 @@ class Received:
 
 class FakeHttpServer:
     """Replies are taken in order, per path (or for any path); when none is lined up the
-    server answers 200 `{}`. With a `secret`, it checks `X-GWE-Signature` as a receiving
-    system would, and answers 401 to a request whose signature is wrong."""
+    server answers 200 `{}`. With a `secret`, it checks `X-GWE-Signature` on each POST as a
+    receiving system would, and answers 401 to one whose signature is wrong."""
 
     def __init__(self, *, secret: str | None = None) -> None:
         self.secret = secret
@@ -111,7 +111,8 @@ class FakeHttpServer:
                 )
                 server.received.append(received)
                 reply = server._next_reply(self.path.split("?")[0])
-                if server.secret is not None and not server.signed(received):
+                signs = server.secret is not None and self.command == "POST"
+                if signs and not server.signed(received):
                     reply = Reply(401, {"error": "bad signature"})
                 time.sleep(reply.delay)
                 body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
