@@ -3,6 +3,7 @@ import json
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render as render_page
 from django.template import TemplateSyntaxError
+from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -62,7 +63,10 @@ def invitation_response(
     try:
         rendered = rendering.render(template, language=language, mobile=mobile, visitor=visitor)
     except TemplateSyntaxError as exc:
-        return HttpResponse(f"This invitation's HTML is not valid: {exc}", status=500)
+        # Shown in the admin's live preview too: the message quotes the HTML, as text.
+        return HttpResponse(
+            format_html("<p>This invitation's HTML is not valid: {}</p>", str(exc)), status=500
+        )
     runtime = {
         "invitation": invitation.pk if invitation else None,
         "token": token if invitation else None,

@@ -3,11 +3,19 @@ condition, with the policy's answer, and nothing written."""
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gwe.models import Event
 from invitations.config import forget_configuration
 from invitations.explain import explain
-from invitations.models import EngagementDecision, EngagementRule, Invitation, InvitationTemplate
+from invitations.models import (
+    EngagementDecision,
+    EngagementPolicy,
+    EngagementRule,
+    Invitation,
+    InvitationTemplate,
+)
 from tests.support.factories import record_event, start_page
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +80,55 @@ def test_trying_an_event_that_did_not_happen_offers_nothing_and_records_nothing(
     assert (Event.objects.count(), EngagementDecision.objects.count()) == before
 
 
+def test_explaining_a_rule_that_would_offer_writes_nothing():
+    rule("Cart", event_name="AddToCart")
+    started = start_page()
+    record_event(started, "AddToCart")
+    Invitation.objects.all().delete()  # as if it had never been offered: it would be now
+
+    with CaptureQueriesContext(connection) as queries:
+        _, [verdict] = explain(visit=started.visit)
+
+    assert verdict.would_offer is True
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() != "SELECT"]
+    assert writes == []
+
+
+def test_only_the_highest_priority_rule_that_may_be_offered_would_be():
+    first = rule("Everyone, first", priority=10)
+    second = rule("Everyone, second")
+    started = start_page()
+    Invitation.objects.all().delete()
+
+    _, verdicts = explain(visit=started.visit)
+    _, [alone] = explain(visit=started.visit, rules=[second])
+
+    assert [(v.rule.pk, v.would_offer) for v in verdicts] == [(first.pk, True), (second.pk, False)]
+    assert verdicts[1].summary == "Matched, but Everyone, first comes first (higher priority)."
+    assert alone.summary == verdicts[1].summary
+
+
+def test_a_disabled_rule_is_tried_but_would_offer_nothing():
+    off = rule("Switched off", enabled=False)
+    started = start_page()
+
+    _, [verdict] = explain(visit=started.visit, rules=[off])
+
+    assert verdict.matches is True
+    assert (verdict.would_offer, verdict.summary) == (False, "This rule is disabled.")
+
+
+def test_an_external_strategy_decides_instead_of_the_rules():
+    EngagementPolicy.objects.update(mode=EngagementPolicy.Mode.EXTERNAL)  # the one row
+    rule("Everyone")
+    started = start_page()
+
+    _, [verdict] = explain(visit=started.visit)
+
+    assert verdict.would_offer is False
+    assert verdict.summary == "Matched; an external strategy decides (webhook)."
+
+
 def test_nobody_available_is_said(settings):
     settings.GWE_MEDIA_ADAPTERS = {
         "gwe-chat": {
@@ -113,6 +170,29 @@ def test_the_admin_shows_each_rule_with_its_conditions_and_the_decisions(busines
     assert '<span class="holds">✓</span> AddToCart seen 1 times' in html
     assert '<span class="fails">✗</span> URL matches /checkout' in html
     assert "Cart: offered invite" in html  # the decision GWE recorded
+
+
+def test_the_admin_says_what_the_policy_answers_even_when_no_condition_holds(business_user):
+    rule("Checkout only", url_pattern="/checkout")
+    started = start_page()
+    record_event(started, "AddToCart")
+
+    html = business_user.get(TRY, {"visit": started.visit.pk}).content.decode()
+
+    assert "Not matched: 1 condition(s) do not hold." in html
+    assert "Engagement policy: would allow an invitation now." in html
+    assert "Answering (gwe-chat): someone is available." in html
+
+
+def test_a_rule_and_a_visit_link_to_trying_them(admin_client):
+    tried = rule("Cart", event_name="AddToCart")
+    started = start_page()
+
+    rule_page = admin_client.get(f"/admin/invitations/engagementrule/{tried.pk}/change/")
+    visit_page = admin_client.get(f"/admin/gwe/visit/{started.visit.pk}/change/")
+
+    assert f'href="{TRY}?rule={tried.pk}"' in rule_page.content.decode()
+    assert f'href="{TRY}?visit={started.visit.pk}"' in visit_page.content.decode()
 
 
 def test_an_unknown_visit_is_a_clear_error(business_user):
