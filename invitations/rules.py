@@ -4,6 +4,7 @@ answers with a sentence, so that the admin can say why a rule did or did not fir
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from invitations.facts import VisitFacts
 from invitations.models import EngagementRule
@@ -36,6 +37,11 @@ def matches(rule: EngagementRule, facts: VisitFacts, schedules: dict[int, Weekly
     return True
 
 
+# re keeps only 512 compiled patterns: past that, with many rules, every search would compile
+# its pattern again (100 times slower, measured in tests/bench/engagement.py).
+pattern = lru_cache(maxsize=8192)(re.compile)
+
+
 def category_names(rule: EngagementRule) -> frozenset[str]:
     """The names of the rule's categories: compiled with the configuration
     (invitations/config.py), or read now for a rule loaded elsewhere."""
@@ -58,7 +64,7 @@ def _url(rule, facts, schedules):
     if not rule.url_pattern:
         return None
     return Check(
-        f"URL matches {rule.url_pattern}", bool(re.search(rule.url_pattern, facts.trigger.url))
+        f"URL matches {rule.url_pattern}", bool(pattern(rule.url_pattern).search(facts.trigger.url))
     )
 
 
@@ -89,7 +95,7 @@ def _referrer(rule, facts, schedules):
     referrer = facts.page.referrer or ""
     return Check(
         f"referrer matches {rule.referrer_pattern}",
-        bool(re.search(rule.referrer_pattern, referrer)),
+        bool(pattern(rule.referrer_pattern).search(referrer)),
     )
 
 
