@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 
 from gwe.ids import is_valid_id
 from gwe.models import Page, Visit
+from gwe.serializers import ErrorSerializer
 from invitations import engine, reporting, services
-from invitations.models import InvitationTemplate
+from invitations.models import EngagementRule, InvitationTemplate
 
 
 class EngageSerializer(serializers.Serializer):
@@ -118,23 +119,49 @@ class NoEngageView(APIView):
         return Response({"cancelled": [i.pk for i in cancelled]})
 
 
-class ReportQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD")
-    until = serializers.DateField(required=False, help_text="last day (included), YYYY-MM-DD")
+class InvitationReportQuerySerializer(serializers.Serializer):
     template = serializers.SlugField(required=False, help_text="only this template's slug")
-    rule = serializers.IntegerField(required=False, min_value=1, help_text="only this rule id")
+    rule = serializers.IntegerField(required=False, min_value=1, help_text="only this rule's id")
+
+    def get_fields(self):
+        # `from` is a Python keyword, so these two cannot be declared as attributes.
+        return {
+            "from": serializers.DateField(
+                source="since",
+                required=False,
+                help_text="first day, YYYY-MM-DD; by default 29 days before `to`",
+            ),
+            "to": serializers.DateField(
+                source="until",
+                required=False,
+                help_text="last day (included), YYYY-MM-DD; by default today",
+            ),
+            **super().get_fields(),
+        }
+
+    def validate_template(self, slug):
+        if not InvitationTemplate.objects.filter(slug=slug).exists():
+            raise serializers.ValidationError(f"no invitation template {slug!r}")
+        return slug
+
+    def validate_rule(self, rule_id):
+        if not EngagementRule.objects.filter(pk=rule_id).exists():
+            raise serializers.ValidationError(f"no engagement rule {rule_id}")
+        return rule_id
 
     def validate(self, attrs):
         until = attrs.setdefault("until", timezone.localdate())
         since = attrs.setdefault("since", until - timedelta(days=29))
         if until < since:
-            raise serializers.ValidationError({"until": "comes before since"})
+            raise serializers.ValidationError({"to": "comes before from"})
         if (until - since).days >= reporting.MAX_DAYS:
-            raise serializers.ValidationError(f"at most {reporting.MAX_DAYS} days at a time")
+            raise serializers.ValidationError(
+                {"to": f"at most {reporting.MAX_DAYS} days at a time"}
+            )
         return attrs
 
 
-class TallySerializer(serializers.Serializer):
+class InvitationTallySerializer(serializers.Serializer):
     offered = serializers.IntegerField()
     shown = serializers.IntegerField()
     accepted = serializers.IntegerField()
@@ -142,23 +169,35 @@ class TallySerializer(serializers.Serializer):
     timedOut = serializers.IntegerField(source="timed_out")
     expired = serializers.IntegerField()
     cancelled = serializers.IntegerField()
-    conversionRate = serializers.FloatField(source="conversion")
+    conversionRate = serializers.FloatField(source="conversion", help_text="accepted / offered")
 
 
-class ReportRowSerializer(serializers.Serializer):
+class InvitationReportRowSerializer(serializers.Serializer):
+    """One day, template and rule: flat, with the counts next to the keys."""
+
     day = serializers.DateField()
-    template = serializers.CharField()
-    rule = serializers.CharField()
+    template = serializers.CharField(help_text="the template's slug")
+    rule = serializers.CharField(help_text=f"the rule's name, or {reporting.NO_RULE!r}")
+    offered = serializers.IntegerField(source="tally.offered")
+    shown = serializers.IntegerField(source="tally.shown")
+    accepted = serializers.IntegerField(source="tally.accepted")
+    rejected = serializers.IntegerField(source="tally.rejected")
+    timedOut = serializers.IntegerField(source="tally.timed_out")
+    expired = serializers.IntegerField(source="tally.expired")
+    cancelled = serializers.IntegerField(source="tally.cancelled")
+    conversionRate = serializers.FloatField(source="tally.conversion")
 
-    def to_representation(self, row):
-        return {**super().to_representation(row), **TallySerializer(row.tally).data}
 
+class InvitationReportSerializer(serializers.Serializer):
+    rows = InvitationReportRowSerializer(many=True)
+    totals = InvitationTallySerializer()
 
-class ReportSerializer(serializers.Serializer):
-    since = serializers.DateField()
-    until = serializers.DateField()
-    rows = ReportRowSerializer(many=True)
-    totals = TallySerializer()
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(source="since"),
+            "to": serializers.DateField(source="until"),
+            **super().get_fields(),
+        }
 
 
 class InvitationReportView(APIView):
@@ -166,16 +205,27 @@ class InvitationReportView(APIView):
 
     @extend_schema(
         operation_id="invitation_report",
-        parameters=[ReportQuerySerializer],
+        summary="Invitations offered, shown, answered, per day, template and rule",
+        description="Days are those of the site's time zone (GWE_TIME_ZONE). `rule` is "
+        f"{reporting.NO_RULE!r} for invitations offered through the engage gateway.",
+        tags=["reports"],
+        parameters=[InvitationReportQuerySerializer],
         responses={
-            200: ReportSerializer,
-            400: OpenApiResponse(description="a malformed date or range"),
-            403: OpenApiResponse(description="the account lacks invitations.view_invitation"),
+            200: InvitationReportSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="a malformed date, `to` before `from`, more than "
+                f"{reporting.MAX_DAYS} days, an unknown template or rule",
+            ),
+            401: OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones"),
+            403: OpenApiResponse(
+                ErrorSerializer, description="the account lacks invitations.view_invitation"
+            ),
         },
     )
     def get(self, request):
         require(request, "invitations.view_invitation")
-        query = ReportQuerySerializer(data=request.query_params)
+        query = InvitationReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         report = reporting.invitation_report(**query.validated_data)
-        return Response(ReportSerializer(report).data)
+        return Response(InvitationReportSerializer(report).data)

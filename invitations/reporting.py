@@ -2,19 +2,23 @@
 rejected or ignored, and the conversion rate (accepted / offered). One aggregate query."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from invitations.models import Invitation, InvitationState
 
 MAX_DAYS = 366
-NO_RULE = "(engage API)"  # offered by an external strategy, not by a rule
+# Offered through the engage gateway by an external strategy, or by a rule since deleted
+# (the invitation keeps no trace of a deleted rule).
+NO_RULE = "engage gateway / no rule"
 
-# An invitation that reached any of these states was on screen, even when the page's "shown"
-# report was lost (the page can jump from offered to an answer).
+# Shown: the page said so (shown_at), or the visitor answered it or let it time out, which
+# happens only on screen; the page may go from offered straight to an answer (its "shown"
+# report lost, or never sent). Expired and cancelled ones may never have reached the screen:
+# they count as shown only with a shown_at.
 SEEN = Q(shown_at__isnull=False) | Q(
     state__in=[InvitationState.ACCEPTED, InvitationState.REJECTED, InvitationState.TIMED_OUT]
 )
@@ -78,11 +82,16 @@ class Report:
 
 
 def invitation_report(
-    *, since: date, until: date, template: str | None = None, rule: int | None = None
+    *,
+    since: date,
+    until: date,
+    template: str | None = None,
+    rule: int | None = None,
+    tz: tzinfo | None = None,
 ) -> Report:
-    """Invitations offered from `since` to `until` (both included, days of the site's time
-    zone, GWE_TIME_ZONE), per day, template and rule."""
-    zone = timezone.get_current_timezone()
+    """Invitations offered from `since` to `until` (both included), per day, template and
+    rule. Days are those of `tz`, by default the site's time zone (GWE_TIME_ZONE)."""
+    zone = tz or timezone.get_default_timezone()
     invitations = Invitation.objects.filter(
         offered_at__gte=datetime.combine(since, time.min, tzinfo=zone),
         offered_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone),
@@ -95,7 +104,7 @@ def invitation_report(
         invitations.annotate(day=TruncDate("offered_at", tzinfo=zone))
         .values("day", "template__slug", "rule__name")
         .annotate(**COUNTS)
-        .order_by("day", "template__slug", "rule__name")
+        .order_by("day", "template__slug", F("rule__name").asc(nulls_last=True))
     )
     rows = [
         ReportRow(
