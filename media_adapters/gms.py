@@ -1,18 +1,19 @@
 """Genesys Mobile Services: a chat or a callback requested through GMS's service API, with
 the scenarios of GMS's sample services, and GMS's answer turned into what the visitor sees."""
 
+import json
 import logging
 import re
-import threading
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.core.exceptions import ValidationError
 
+from media_adapters import http
 from media_adapters.base import REQUIRED, AdapterError, Engagement, EngagementContext, MediaAdapter
-from media_adapters.http import check_url, describe, never_sent
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,18 @@ SCENARIOS: dict[str, Scenario] = {
     "REQUEST-INTERACTION": Scenario("request-interaction", needs=("_phone_number",)),
 }
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-NEEDED = {
+# The visitor's fields as the visitor would name them: for what is missing, and for what GMS
+# refused (its own words are technical, and kept for the record).
+IN_WORDS = {
     "_customer_number": "your phone number",
     "_phone_number": "your phone number",
-    "_desired_time": "when we should call you",
+    "_desired_time": "the time you want us to call",
+    "first_name": "your name",
+    "last_name": "your name",
 }
 UNAVAILABLE = "No agent is available right now. Please try again in a few minutes."
 NOT_ANSWERING = "Our contact center is not answering right now. Please try again later."
+UNEXPECTED = "Sorry, we cannot connect you this way right now."
 
 
 class GmsAdapter(MediaAdapter):
@@ -77,13 +83,22 @@ class GmsAdapter(MediaAdapter):
         super().__init__(alias=alias, **options)
         self.base_url = str(self.options["base_url"]).rstrip("/")
         self.client = httpx.Client(timeout=float(self.options["timeout"]))
-        self._availability: tuple[float, bool] | None = None
-        self._lock = threading.Lock()
+        path = self.options["availability_path"]
+        cache = float(self.options["availability_cache_seconds"])
+        self.availability = (
+            http.Availability(self.client, self.base_url + path, cache_seconds=cache)
+            if path
+            else None
+        )
 
     def check_options(self, options: dict[str, Any]) -> None:
-        check_url(options["base_url"], "base_url")
+        http.check_url(options["base_url"], "base_url")
         if float(options["timeout"]) <= 0 or int(options["retries"]) < 0:
             raise ValueError("timeout must be positive and retries at least 0")
+        if options["availability_path"] and not str(options["availability_path"]).startswith("/"):
+            raise ValueError("availability_path must start with /")
+        if float(options["availability_cache_seconds"]) < 0:
+            raise ValueError("availability_cache_seconds cannot be negative")
 
     def template_options(self, options: dict[str, Any]) -> dict[str, Any]:
         resolved = super().template_options(options)
@@ -99,29 +114,7 @@ class GmsAdapter(MediaAdapter):
     # ---- availability ------------------------------------------------------------------------
 
     def is_available(self, options: dict[str, Any]) -> bool:
-        path = self.options["availability_path"]
-        if not path:
-            return True
-        with self._lock:
-            now = time.monotonic()
-            if self._availability and now - self._availability[0] < float(
-                self.options["availability_cache_seconds"]
-            ):
-                return self._availability[1]
-            available = self._ask_availability(path)
-            self._availability = (now, available)
-            return available
-
-    def _ask_availability(self, path: str) -> bool:
-        try:
-            response = self.client.get(self.base_url + path)
-            if not response.is_success:
-                return False
-            body = response.json() if response.content else {}
-        except (httpx.HTTPError, ValueError) as exc:
-            logger.warning("GMS availability %s: %s", path, exc)
-            return False
-        return not (isinstance(body, dict) and body.get("available") is False)
+        return self.availability() if self.availability else True
 
     # ---- start and cancel --------------------------------------------------------------------
 
@@ -130,7 +123,7 @@ class GmsAdapter(MediaAdapter):
         scenario = SCENARIOS[options["scenario"]]
         missing = [name for name in scenario.needs if not context.fields.get(name, "").strip()]
         if missing:
-            wanted = " and ".join(NEEDED.get(name, name) for name in missing)
+            wanted = _and(IN_WORDS.get(name, name) for name in missing)
             raise AdapterError(
                 f"Please give {wanted}.",
                 permanent=True,
@@ -140,10 +133,22 @@ class GmsAdapter(MediaAdapter):
         return self._engagement(response, options)
 
     def cancel(self, reference: str) -> None:
+        """DELETE the GMS service; best effort: a failure is logged, never raised."""
+        if not reference:
+            return
+        url = f"{self.base_url}/genesys/1/service/{quote(reference, safe='')}"
         try:
-            self.client.delete(f"{self.base_url}/genesys/1/service/{reference}")
+            response = self.client.delete(url, headers=self._user())
         except httpx.HTTPError as exc:
-            logger.warning("GMS could not cancel %s: %s", reference, describe(exc))
+            logger.warning("GMS could not cancel %s: %s", reference, http.describe(exc))
+            return
+        if not response.is_success:
+            logger.warning("GMS could not cancel %s: %s", reference, http.describe(response))
+
+    def _user(self, visitor: str = "") -> dict[str, str]:
+        """GMS's `gms_user` header: the configured user, else the visitor's globalVisitID."""
+        user = self.options["gms_user"] or visitor
+        return {"gms_user": user} if user else {}
 
     def _url(self, scenario: Scenario, options: dict[str, Any]) -> str:
         if scenario.endpoint != "callback":
@@ -157,88 +162,106 @@ class GmsAdapter(MediaAdapter):
         return {**visitor, **scenario.fields, **context.attached_data}
 
     def _post(self, url: str, form: dict[str, str], context: EngagementContext) -> httpx.Response:
-        headers = {"gms_user": self.options["gms_user"] or context.global_visit_id}
-        attempts = 1 + int(self.options["retries"])
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(0.2 * 2 ** (attempt - 1))
-            try:
-                response = self.client.post(url, data=form, headers=headers)
-            except httpx.HTTPError as exc:
-                # A callback that reached GMS but whose answer was lost must not be booked
-                # twice: only a request that never left is sent again.
-                if never_sent(exc) and attempt + 1 < attempts:
-                    continue
-                raise AdapterError(NOT_ANSWERING, permanent=False, detail=describe(exc)) from None
-            if response.status_code in (502, 504) and attempt + 1 < attempts:
-                continue  # the gateway in front of GMS did not pass it on
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        headers = self._user(context.global_visit_id)
+        try:
+            return http.post(
+                self.client,
+                url,
+                attempts=1 + int(self.options["retries"]),
+                backoff=0.2,
+                resend=_surely_unsent,
+                label="GMS",
+                data=form,
+                headers=headers,
+            )
+        except http.Unanswered as exc:
+            raise AdapterError(NOT_ANSWERING, permanent=False, detail=str(exc)) from None
 
     def _engagement(self, response: httpx.Response, options: dict[str, Any]) -> Engagement:
         status = response.status_code
         if status == 503:
             raise AdapterError(UNAVAILABLE, permanent=False, detail=f"GMS 503: {response.text}")
         if 400 <= status < 500:
-            body = _json(response)
-            message = body.get("message") or response.reason_phrase
-            raise AdapterError(
-                f"We could not take your request: {message}",
-                permanent=True,
-                detail=f"GMS {status} {body.get('exception', '')}: {message}".strip(),
-            )
+            raise _refused(response)
         if status >= 300:
-            raise AdapterError(NOT_ANSWERING, permanent=False, detail=f"GMS {status}")
+            detail = f"GMS {http.describe(response)}: {response.text[:200]}"
+            raise AdapterError(NOT_ANSWERING, permanent=False, detail=detail)
         body = _json(response)
-        if not body and response.content:
-            raise AdapterError(
-                NOT_ANSWERING, permanent=False, detail=f"GMS answered {response.text[:200]!r}"
-            )
+        if body is None:
+            detail = f"GMS answered what is not a JSON object: {response.text[:200]!r}"
+            raise AdapterError(NOT_ANSWERING, permanent=False, detail=detail)
         return _shown(body, options)
 
 
-def _json(response: httpx.Response) -> dict:
+def _surely_unsent(outcome: httpx.Response | httpx.HTTPError) -> bool:
+    # A callback that reached GMS but whose answer was lost (a read timeout) may exist: sent
+    # again, the visitor could be called twice. A 503 (no agent) or a 400 (refused) would
+    # only be answered the same. So only what never reached GMS is sent again: a connection
+    # that failed, and a 502 or 504 from the gateway in front of GMS, which answers them when
+    # no GMS node took the request. (A gateway that timed out *after* passing the request on
+    # would make a 504 as uncertain as a read timeout: hence one retry by default, and 0 to
+    # turn them off.)
+    if isinstance(outcome, httpx.HTTPError):
+        return http.never_sent(outcome)
+    return outcome.status_code in (502, 504)
+
+
+def _refused(response: httpx.Response) -> AdapterError:
+    """GMS's 400 `{"exception", "message"}`: the visitor is told what to check, the record
+    keeps GMS's words."""
+    body = _json(response) or {}
+    message = str(body.get("message") or response.reason_phrase)
+    exception = str(body.get("exception") or "")
+    about = [words for name, words in IN_WORDS.items() if name in message]
+    visitor = (
+        f"We could not take your request: please check {_and(about)}."
+        if about
+        else "We could not take your request. Please check what you entered and try again."
+    )
+    detail = " ".join(filter(None, ["GMS", str(response.status_code), exception])) + f": {message}"
+    return AdapterError(visitor, permanent=True, detail=detail)
+
+
+def _and(words: Iterable[str]) -> str:
+    return " and ".join(dict.fromkeys(words))  # each once, in order
+
+
+def _json(response: httpx.Response) -> dict | None:
     try:
         body = response.json()
     except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _shown(body: dict, options: dict[str, Any]) -> Engagement:
-    """GMS's `_action` as the visitor sees it."""
-    action = body.get("_action", "")
-    reference = str(body.get("_id") or body.get("_service_id") or "")
+    """GMS's `_action` as the visitor sees it; an answer that cannot be shown is an error."""
+    action = str(body.get("_action") or ("ConfirmationDialog" if body.get("_id") else ""))
     text = str(body.get("_text") or "")
-    if action == "StartChat":
-        return Engagement(
-            text=text or "Your chat is opening…",
-            url=str(body.get("_start_chat_url", "")),
-            open=options["open"],
-            reference=reference,
-            details={"action": action},
-        )
-    if action == "DialNumber":
-        tel = str(body.get("_tel_url", ""))
-        number = tel.removeprefix("tel:")
-        return Engagement(
-            text=text or f"Please call us at {number}.",
-            url=tel,
-            reference=reference,
-            details={"action": action},
-        )
-    if action == "DisplayMenu":
-        return Engagement(
-            text=str(body.get("_label") or text or "Please choose:"),
-            choices=tuple(_labels(body.get("_content"))),
-            reference=reference,
-            details={"action": action},
-        )
-    return Engagement(
-        text=text or "Thank you: your request has been received.",
-        reference=reference,
-        details={"action": action or "ConfirmationDialog"},
-    )
+    common: dict[str, Any] = {
+        "reference": str(body.get("_id") or ""),
+        "details": {"action": action},
+    }
+    chat, tel = str(body.get("_start_chat_url") or ""), str(body.get("_tel_url") or "")
+    choices = tuple(_labels(body.get("_content")))
+    if action == "ConfirmationDialog":
+        return Engagement(text=text or "Thank you: your request has been received.", **common)
+    if action == "StartChat" and chat:
+        text = text or "Your chat is opening…"
+        return Engagement(text=text, url=chat, open=options["open"], **common)
+    if action == "DialNumber" and tel:
+        return Engagement(text=text or _dial(tel, body), url=tel, **common)
+    if action == "DisplayMenu" and choices:
+        text = str(body.get("_label") or text or "Please choose:")
+        return Engagement(text=text, choices=choices, **common)
+    detail = f"GMS answered {action or 'no _action'}: {json.dumps(body)[:300]}"
+    raise AdapterError(UNEXPECTED, permanent=True, detail=detail)
+
+
+def _dial(tel: str, body: dict) -> str:
+    number = tel.removeprefix("tel:")
+    code = body.get("_access_code")
+    return f"Please call us at {number}" + (f" and enter the code {code}." if code else ".")
 
 
 def _labels(content: object) -> list[str]:

@@ -1,10 +1,23 @@
-"""What the HTTP adapters share: signing a body, and turning httpx's failures into words."""
+"""What GWE's outgoing HTTP calls share (the HTTP media adapters and the engagement webhook):
+signing a body, POSTing with retries, asking whether someone is available, and turning
+httpx's failures into words."""
 
 import hashlib
 import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+logger = logging.getLogger(__name__)
+
+# Given the last attempt's answer (or failure): whether sending the request again is safe.
+Resend = Callable[[httpx.Response | httpx.HTTPError], bool]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -24,9 +37,122 @@ def never_sent(exc: httpx.HTTPError) -> bool:
     return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
-def describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer in time ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"could not connect: {exc}"
-    return f"{type(exc).__name__}: {exc}"
+def describe(failure: httpx.Response | httpx.HTTPError) -> str:
+    if isinstance(failure, httpx.Response):
+        return f"{failure.status_code} {failure.reason_phrase}"
+    if isinstance(failure, httpx.TimeoutException):
+        return f"no answer in time ({type(failure).__name__})"
+    if isinstance(failure, httpx.ConnectError):
+        return f"could not connect: {failure}"
+    return f"{type(failure).__name__}: {failure}"
+
+
+def on_failure(outcome: httpx.Response | httpx.HTTPError) -> bool:
+    """For a receiver that tells a repeat by its content (the invitation's id): a 5xx, a
+    timeout or a connection error is sent again; a 4xx never (it would be refused again)."""
+    return isinstance(outcome, httpx.HTTPError) or outcome.status_code >= 500
+
+
+class Unanswered(Exception):
+    """The last attempt got no answer (a timeout, a connection error): `problem` says which."""
+
+    def __init__(self, problem: str, attempts: int) -> None:
+        super().__init__(f"{problem} after {attempts} attempt(s)")
+        self.problem, self.attempts = problem, attempts
+
+
+def post(
+    client: httpx.Client,
+    url: str,
+    *,
+    attempts: int,
+    backoff: float,
+    resend: Resend = on_failure,
+    label: str = "POST",
+    **request: Any,
+) -> httpx.Response:
+    """POST `request` (content/data/headers, as httpx takes them) up to `attempts` times,
+    while `resend` says the last outcome may be sent again, waiting `backoff` seconds before
+    the second attempt and twice as long before each next one. The last answer is returned,
+    whatever its status; Unanswered when the last attempt got none."""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            time.sleep(backoff * 2 ** (attempt - 2))
+        outcome: httpx.Response | httpx.HTTPError
+        try:
+            outcome = client.post(url, **request)
+        except httpx.HTTPError as exc:
+            outcome = exc
+        again = attempt < attempts and resend(outcome)
+        failed = isinstance(outcome, httpx.HTTPError) or outcome.status_code >= 500
+        if failed:
+            logger.warning("%s %s: %s (attempt %d)", label, url, describe(outcome), attempt)
+        if not again:
+            if isinstance(outcome, httpx.HTTPError):
+                raise Unanswered(describe(outcome), attempt) from outcome
+            return outcome
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def post_signed_json(
+    client: httpx.Client,
+    url: str,
+    payload: object,
+    *,
+    secret: str,
+    attempts: int,
+    backoff: float,
+    label: str = "webhook",
+) -> httpx.Response:
+    """`payload` as compact JSON, signed `X-GWE-Signature` (see `signature`), POSTed with
+    retries on 5xx, timeouts and connection errors (see `post`)."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "X-GWE-Signature": signature(secret, body)}
+    return post(
+        client, url, attempts=attempts, backoff=backoff, label=label, content=body, headers=headers
+    )
+
+
+class Availability:
+    """Whether someone is there to answer, asked of a URL: a 2xx whose JSON does not say
+    `{"available": false}` means yes; anything else (an error status, no answer, not JSON)
+    means no. The answer is kept `cache_seconds`, as it is asked on every engagement
+    decision; while it is being asked again, other callers get the previous answer rather
+    than wait for a slow server."""
+
+    def __init__(self, client: httpx.Client, url: str, *, cache_seconds: float) -> None:
+        self.client, self.url, self.cache_seconds = client, url, cache_seconds
+        self._answer: tuple[float, bool] | None = None  # (when answered, what was said)
+        self._asking = threading.Lock()
+
+    def __call__(self) -> bool:
+        previous = self._answer
+        if previous and self._fresh(previous):
+            return previous[1]
+        if previous and not self._asking.acquire(blocking=False):
+            return previous[1]  # another caller is asking right now
+        if not previous:
+            self._asking.acquire()  # nothing to give meanwhile: wait for the first answer
+        try:
+            answer = self._answer  # asked while this one waited?
+            if answer is None or not self._fresh(answer):
+                available = self._ask()
+                answer = self._answer = (time.monotonic(), available)
+            return answer[1]
+        finally:
+            self._asking.release()
+
+    def _fresh(self, answer: tuple[float, bool]) -> bool:
+        return time.monotonic() - answer[0] < self.cache_seconds
+
+    def _ask(self) -> bool:
+        try:
+            response = self.client.get(self.url)
+            body = response.json() if response.content else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.warning("availability %s: %s", self.url, exc)
+            return False
+        if not response.is_success:
+            logger.warning("availability %s: %s", self.url, describe(response))
+            return False
+        return not (isinstance(body, dict) and body.get("available") is False)

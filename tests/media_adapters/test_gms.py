@@ -1,6 +1,7 @@
 """The GMS adapter against a fake GMS: a real HTTP server on 127.0.0.1 that records what it
 is sent and answers as GMS does (including 400, 503, a slow reply and a closed port)."""
 
+import threading
 import time
 
 import pytest
@@ -170,11 +171,15 @@ def test_start_chat_opens_gms_chat_as_the_template_says(gms):
 
 def test_dial_number_gives_a_telephone_link(gms):
     gms.reply(Reply(200, {"_action": "DialNumber", "_tel_url": "tel:+18005550100"}))
+    gms.reply(Reply(200, {"_action": "DialNumber", "_tel_url": "tel:+1800", "_access_code": "42"}))
+    made = adapter(gms)
 
-    engagement = start(adapter(gms), "VOICE-NOW-USERORIG")
+    engagement = start(made, "VOICE-NOW-USERORIG")
+    with_code = start(made, "VOICE-WAIT-USERORIG")
 
     assert engagement.url == "tel:+18005550100"
-    assert "+18005550100" in engagement.text
+    assert engagement.text == "Please call us at +18005550100."
+    assert with_code.text == "Please call us at +1800 and enter the code 42."
 
 
 def test_display_menu_lists_its_choices(gms):
@@ -194,16 +199,29 @@ def test_display_menu_lists_its_choices(gms):
     assert engagement.choices == ("New order", "Prices", "Support")
 
 
-def test_a_400_is_a_permanent_error_with_gms_message(gms):
-    body = {"exception": "com.genesyslab.gsg.services.callback.InvalidParameter", "message": "bad"}
-    gms.reply(Reply(400, {**body, "message": "_desired_time is in the past"}))
+def test_a_400_is_a_permanent_error_in_the_visitors_words_with_gms_words_kept(gms):
+    exception = "com.genesyslab.gsg.services.callback.CallbackExceptionvalidation"
+    gms.reply(Reply(400, {"exception": exception, "message": "_desired_time is in the past"}))
 
     with pytest.raises(AdapterError) as raised:
-        start(adapter(gms), "VOICE-SCHEDULED-USERTERM")
+        start(adapter(gms, retries=2), "VOICE-SCHEDULED-USERTERM")
 
     assert raised.value.permanent is True
-    assert raised.value.message == "We could not take your request: _desired_time is in the past"
-    assert "InvalidParameter" in raised.value.detail
+    assert raised.value.message == (
+        "We could not take your request: please check the time you want us to call."
+    )
+    assert raised.value.detail == f"GMS 400 {exception}: _desired_time is in the past"
+    assert len(gms.received) == 1  # refused: sending it again would be refused again
+
+
+def test_a_400_about_nothing_the_visitor_filled_asks_to_check_the_form(gms):
+    gms.reply(Reply(400, {"exception": "ServiceException", "message": "unknown service"}))
+
+    with pytest.raises(AdapterError) as raised:
+        start(adapter(gms))
+
+    assert raised.value.message.startswith("We could not take your request. Please check")
+    assert "ServiceException: unknown service" in raised.value.detail
 
 
 def test_a_503_means_nobody_can_answer_now_and_is_not_retried(gms):
@@ -224,6 +242,39 @@ def test_a_gateway_error_is_retried_and_then_answered(gms):
 
     assert engagement.text == "Booked."
     assert len(gms.received) == 2
+
+
+def test_a_gateway_timeout_is_retried_as_often_as_the_settings_say(gms):
+    gms.reply(*[Reply(504, "gateway timeout")] * 3, confirmation())
+
+    with pytest.raises(AdapterError) as raised:
+        start(adapter(gms, retries=2))
+
+    assert raised.value.permanent is False
+    assert "not answering" in raised.value.message
+    assert "504" in raised.value.detail
+    assert len(gms.received) == 3
+
+
+def test_no_retries_when_the_settings_say_none(gms):
+    gms.reply(Reply(502, "bad gateway"), confirmation())
+
+    with pytest.raises(AdapterError, match="not answering"):
+        start(adapter(gms, retries=0))
+
+    assert len(gms.received) == 1
+
+
+def test_a_server_error_is_transient_and_not_retried(gms):
+    gms.reply(Reply(500, {"exception": "NullPointerException"}), confirmation())
+
+    with pytest.raises(AdapterError) as raised:
+        start(adapter(gms, retries=2))
+
+    assert raised.value.permanent is False
+    assert raised.value.message.startswith("Our contact center is not answering")
+    assert "500" in raised.value.detail
+    assert len(gms.received) == 1  # GMS may have booked it before failing
 
 
 def test_a_slow_gms_is_a_clear_transient_error_and_is_not_sent_twice(gms):
@@ -249,7 +300,54 @@ def test_a_closed_port_is_tried_again_then_reported(gms):
         start(adapter(gms, retries=1))
 
     assert raised.value.permanent is False
+    assert raised.value.message.startswith("Our contact center is not answering")
     assert "could not connect" in raised.value.detail
+    assert "after 2 attempt(s)" in raised.value.detail
+
+
+def test_a_refused_connection_is_sent_again_to_a_gms_that_came_back(gms):
+    made = adapter(gms, retries=1)
+    gms.close()
+    back: list[FakeHttpServer] = []
+
+    def come_back() -> None:
+        back.append(FakeHttpServer(port=gms.port).reply(confirmation("Booked.")))
+
+    timer = threading.Timer(0.02, come_back)  # the retry waits 0.2 s: GMS is back well before
+    timer.start()
+    try:
+        engagement = start(made)
+    finally:
+        timer.join()
+        for server in back:
+            server.close()
+
+    assert engagement.text == "Booked."
+    [request] = back[0].received  # the first attempt never reached GMS: booked once
+    assert request.path == CALLBACK
+
+
+def test_an_action_gwe_cannot_show_is_a_clear_error(gms):
+    gms.reply(Reply(200, {"_action": "PlayVideo", "_id": "svc-2"}))
+    gms.reply(Reply(200, {"_action": "StartChat", "_id": "svc-3"}))  # with no chat URL
+
+    for _ in range(2):
+        with pytest.raises(AdapterError) as raised:
+            start(adapter(gms))
+        assert raised.value.message == "Sorry, we cannot connect you this way right now."
+        assert raised.value.permanent is True
+    assert "StartChat" in raised.value.detail
+
+
+def test_a_created_service_with_nothing_to_show_is_confirmed(gms):
+    gms.reply(Reply(200, {"_id": "svc-4"}))
+
+    engagement = start(adapter(gms))
+
+    assert (engagement.text, engagement.reference) == (
+        "Thank you: your request has been received.",
+        "svc-4",
+    )
 
 
 def test_an_answer_gwe_cannot_read_is_reported(gms):
@@ -270,22 +368,76 @@ def test_a_callback_without_a_phone_number_asks_for_it_before_calling_gms(gms):
     assert gms.received == []
 
 
+def test_a_scheduled_callback_without_a_time_asks_for_it(gms):
+    with pytest.raises(AdapterError) as raised:
+        start(adapter(gms), "VOICE-SCHEDULED-USERTERM", fields={"_customer_number": "+15550100"})
+
+    assert raised.value.message == "Please give the time you want us to call."
+    assert raised.value.permanent is True
+    assert raised.value.detail == "VOICE-SCHEDULED-USERTERM needs _desired_time"
+    assert gms.received == []
+
+
+@pytest.mark.parametrize(
+    ("scenario", "needed"),
+    [
+        ("VOICE-WAIT-USERTERM", "_customer_number"),
+        ("REQUEST-CHAT", "_customer_number"),
+        ("REQUEST-INTERACTION", "_phone_number"),
+    ],
+)
+def test_what_calls_the_visitor_needs_their_number(gms, scenario, needed):
+    with pytest.raises(AdapterError, match="your phone number") as raised:
+        start(adapter(gms), scenario, fields={"first_name": "Ada", needed: "  "})
+
+    assert raised.value.detail == f"{scenario} needs {needed}"
+    assert gms.received == []
+
+
 def test_availability_is_asked_of_gms_and_kept_for_a_few_seconds(gms):
     gms.reply(Reply(200, {"available": True}), Reply(200, {"available": False}))
-    made = adapter(gms, availability_path="/genesys/1/service/availability")
+    made = adapter(
+        gms, availability_path="/genesys/1/service/availability", availability_cache_seconds=0.3
+    )
     options = made.template_options({})
 
     assert made.is_available(options) is True
-    assert made.is_available(options) is True  # cached: GMS asked once
-    assert len(gms.received) == 1
-    made._availability = None  # the cache ran out
+    assert made.is_available(options) is True  # kept: GMS asked once
+    [request] = gms.received
+    assert (request.method, request.path) == ("GET", "/genesys/1/service/availability")
+    time.sleep(0.35)
 
     assert made.is_available(options) is False
+    assert len(gms.received) == 2
 
 
-def test_availability_is_no_when_gms_cannot_say(gms):
+def test_while_availability_is_asked_again_the_last_answer_is_given(gms):
+    gms.reply(Reply(200, {}), Reply(200, {"available": False}, delay=0.5))
+    made = adapter(gms, availability_path="/availability", availability_cache_seconds=0.05)
+    assert made.is_available({}) is True
+    time.sleep(0.1)
+    asking = threading.Thread(target=made.is_available, args=({},))
+    asking.start()
+    gms.wait_for(2)
+
+    began = time.monotonic()
+    assert made.is_available({}) is True  # not kept waiting by a slow GMS
+    assert time.monotonic() - began < 0.2
+    asking.join()
+    assert made.is_available({}) is False
+
+
+@pytest.mark.parametrize("reply", [Reply(500, {}), Reply(200, "<html>"), Reply(200, delay=1.5)])
+def test_availability_is_no_when_gms_cannot_say(gms, reply):
     made = adapter(gms, availability_path="/availability")
-    gms.reply(Reply(500, {}))
+    gms.reply(reply)
+
+    assert made.is_available(made.template_options({})) is False
+
+
+def test_availability_is_no_when_gms_is_down(gms):
+    made = adapter(gms, availability_path="/availability")
+    gms.close()
 
     assert made.is_available(made.template_options({})) is False
 
@@ -298,15 +450,35 @@ def test_without_an_availability_check_someone_is_assumed(gms):
 
 
 def test_cancel_deletes_the_gms_service(gms):
-    adapter(gms).cancel("svc-1")
+    adapter(gms, gms_user="web-engagement").cancel("svc/1")
 
     [request] = gms.received
-    assert (request.method, request.path) == ("DELETE", "/genesys/1/service/svc-1")
+    assert (request.method, request.path) == ("DELETE", "/genesys/1/service/svc%2F1")
+    assert request.headers["gms_user"] == "web-engagement"
+
+
+def test_cancel_never_raises(gms, caplog):
+    gms.reply(Reply(404, {"exception": "ServiceNotFound"}))
+    adapter(gms).cancel("svc-gone")
+    gms.close()
+    adapter(gms).cancel("svc-1")
+
+    assert len(gms.received) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.name == "media_adapters.gms"]
+    assert warnings[0] == "GMS could not cancel svc-gone: 404 Not Found"
+    assert warnings[1].startswith("GMS could not cancel svc-1: could not connect")
 
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"base_url": "gms.example"}, {"base_url": "http://gms", "timeout": 0}],
+    [
+        {},
+        {"base_url": "gms.example"},
+        {"base_url": "http://gms", "timeout": 0},
+        {"base_url": "http://gms", "retries": -1},
+        {"base_url": "http://gms", "availability_path": "availability"},
+        {"base_url": "http://gms", "scenario": "CHAT-NOW"},  # a template's option
+    ],
 )
 def test_wrong_settings_stop_it_at_start_up(options):
     with pytest.raises(ImproperlyConfigured, match="'gms'"):
@@ -314,5 +486,18 @@ def test_wrong_settings_stop_it_at_start_up(options):
 
 
 def test_an_unknown_scenario_is_refused_with_the_known_ones(gms):
-    with pytest.raises(ValidationError, match="CHAT-NOW"):
+    with pytest.raises(ValidationError) as raised:
         adapter(gms).template_options({"scenario": "CHAT-LATER"})
+
+    assert "'CHAT-LATER' is not a GMS scenario" in raised.value.messages[0]
+    assert all(name in raised.value.messages[0] for name in SCENARIOS)
+
+
+def test_the_default_templates_options_are_accepted(gms):
+    made = adapter(gms)
+
+    for scenario in ("CHAT-NOW", "VOICE-NOW-USERTERM"):
+        options = made.template_options({"scenario": scenario, "service_name": "samples_new"})
+        assert options == {"scenario": scenario, "service_name": "samples_new", "open": "popup"}
+    with pytest.raises(ValidationError, match="popup or embed"):
+        made.template_options({"open": "sideways"})

@@ -38,13 +38,14 @@ class Received:
 class FakeHttpServer:
     """Replies are taken in order, per path (or for any path); when none is lined up the
     server answers 200 `{}`. With a `secret`, it checks `X-GWE-Signature` on each POST as a
-    receiving system would, and answers 401 to one whose signature is wrong."""
+    receiving system would, and answers 401 to one whose signature is wrong. With a `port`, it
+    listens there (a server that comes back on a closed one's port)."""
 
-    def __init__(self, *, secret: str | None = None) -> None:
+    def __init__(self, *, secret: str | None = None, port: int | None = None) -> None:
         self.secret = secret
         self.received: list[Received] = []
         self.replies: dict[str | None, deque[Reply]] = {}
-        self.port = free_port()
+        self.port = port or free_port()
         self._lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self.httpd.daemon_threads = True
