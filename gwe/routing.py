@@ -1,10 +1,17 @@
+from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 from django.urls import path
 
 from gwe.consumers import NoopConsumer, NoopHttpConsumer, TrackerConsumer, TrackerHttpConsumer
+from media_adapters.gwe_chat.consumers import AgentConsumer, VisitorChatConsumer
 from notifications.endpoint import NotifyConsumer
 
-websocket_urlpatterns = [path("server/ws/tracker", TrackerConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("server/ws/tracker", TrackerConsumer.as_asgi()),
+    path("server/ws/chat/<str:chat_id>", VisitorChatConsumer.as_asgi()),
+    # The agent's session: only this socket reads cookies and the user.
+    path("server/ws/agent", AuthMiddlewareStack(AgentConsumer.as_asgi())),
+]
 http_urlpatterns = [
     path("server/data/tracker", TrackerHttpConsumer.as_asgi()),
     path("server/data/notification/notify/<str:visit_id>", NotifyConsumer.as_asgi()),

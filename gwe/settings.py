@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "invitations",
     "notifications",
     "media_adapters",
+    "media_adapters.gwe_chat",
 ]
 
 MIDDLEWARE = [
@@ -210,7 +211,7 @@ GWE_NOTIFY_SWEEP_SECONDS = 60
 # GWE_MEDIA_ADAPTERS variable, a JSON object merged over these.
 GMS_BASE_URL = env_str("GMS_BASE_URL")
 GWE_MEDIA_ADAPTERS: dict = {
-    "gwe-chat": {"BACKEND": "media_adapters.memory.InMemoryAdapter", "OPTIONS": {}},
+    "gwe-chat": {"BACKEND": "media_adapters.gwe_chat.GweChatAdapter", "OPTIONS": {}},
     **(
         {
             "gms": {

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("gwe.demo.urls")),
     path("admin/", admin.site.urls),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
+    path("", include("media_adapters.gwe_chat.urls")),  # before resources: chat.html is its own
     re_path(
         r"^server/resources/(?P<name>[A-Za-z0-9_-]{1,64})\.html$", views.resource, name="resource"
     ),

@@ -50,6 +50,9 @@ BACKGROUND_RATE = int(os.environ.get("BENCH_BACKGROUND_RATE", "100"))  # ordinar
 SERVER = os.environ.get("BENCH_ENGAGE_SERVER", "daphne")
 GRACE = 5.0
 CONNECT_CONCURRENCY = 50
+# What is measured is GWE deciding and pushing, not an agent answering: the templates'
+# adapter always answers (the built-in chat would refuse with nobody signed in).
+ANSWERING_ADAPTERS = json.dumps({"gwe-chat": {"BACKEND": "media_adapters.memory.InMemoryAdapter"}})
 
 DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 SECTIONS = 25
@@ -250,6 +253,7 @@ def evaluation() -> list[dict]:
             "GWE_SECRET_KEY": "bench-" + "0" * 40,
             "GWE_ALLOWED_HOSTS": "127.0.0.1",
             "GWE_LOG_LEVEL": "WARNING",
+            "GWE_MEDIA_ADAPTERS": ANSWERING_ADAPTERS,
         }
         result = subprocess.run(
             [sys.executable, "-m", "tests.bench.engagement"],
@@ -446,7 +450,13 @@ def latency() -> list[dict]:
         tmp_dir = Path(tmp)
         redis_server = RedisServer(tmp_dir).start()
         database = fresh_database(tmp_dir)
-        server = benchmark_server(tmp_dir, database, kind=SERVER, REDIS_URL=redis_server.url)
+        server = benchmark_server(
+            tmp_dir,
+            database,
+            kind=SERVER,
+            REDIS_URL=redis_server.url,
+            GWE_MEDIA_ADAPTERS=ANSWERING_ADAPTERS,
+        )
         try:
             firing = json.dumps({"event_name": "Bench", **ONE_PER_PAGE})
             server.manage(

@@ -32,11 +32,16 @@ def gms_harness(request) -> Harness:
     server = FakeHttpServer()
     confirmation = {"_action": "ConfirmationDialog", "_text": "We will call you."}
     server.reply(Reply(200, confirmation), path="/genesys/1/service/callback/samples_new")
-    adapter = GmsAdapter(alias="gms", base_url=server.url, timeout=1.0, availability_path="/ok")
+    adapter = GmsAdapter(
+        alias="gms",
+        base_url=server.url,
+        timeout=1.0,
+        availability_path="/ok",
+        availability_cache_seconds=0,  # GMS is asked every time
+    )
 
     def unavailable() -> None:
         server.reply(Reply(200, {"available": False}), path="/ok")
-        adapter._availability = None  # what GMS said is kept a few seconds
 
     def failing() -> None:
         server.replies.clear()
@@ -58,6 +63,7 @@ def webhook_harness(request) -> Harness:
         url=server.url + "/engage",
         secret="contract-secret",
         availability_url=server.url + "/available",
+        availability_cache_seconds=0,
         timeout=1.0,
         backoff=0.01,
     )
@@ -85,16 +91,51 @@ class RecordingUrlAdapter(UrlAdapter):
 
 
 def url_harness(request) -> Harness:
-    adapter = RecordingUrlAdapter(alias="url", url="https://widget.example/indexGPE.html")
+    """A widget opened at a URL: its far side is the browser, which the adapter never calls;
+    the widget's service is asked (a real local HTTP server) whether anyone is there."""
+    server = FakeHttpServer()
+    adapter = RecordingUrlAdapter(
+        alias="url",
+        url="https://widget.example/indexGPE.html",
+        availability_url=server.url + "/available",
+        availability_cache_seconds=0,
+    )
 
     def unavailable() -> None:
-        adapter.options["available"] = False
+        server.reply(Reply(200, {"available": False}), path="/available")
 
     def attached() -> dict[str, str]:
         query = parse_qs(urlsplit(adapter.opened[-1]).query, keep_blank_values=True)
         return {key: query[key][0] for key in ("visitID", "pageID", "webengagement")}
 
-    return Harness(adapter, attached, unavailable, lambda: None, can_fail=False)
+    # Nothing can fail when it starts: it only builds a URL (the widget may fail later, in the
+    # visitor's browser, where GWE does not see it).
+    return Harness(adapter, attached, unavailable, lambda: None, close=server.close, can_fail=False)
+
+
+def gwe_chat_harness(request) -> Harness:
+    """The built-in chat, on the test database: one agent, Available, console connected."""
+    request.getfixturevalue("db")
+    from django.contrib.auth.models import Group, User
+
+    from media_adapters.gwe_chat import GweChatAdapter
+    from media_adapters.gwe_chat.models import AgentStatus, Chat
+    from media_adapters.gwe_chat.services import agent_set_available
+
+    agent = User.objects.create_user("contract-agent")
+    agent.groups.add(Group.objects.get_or_create(name="agents")[0])
+    agent_set_available(user=agent, available=True)
+
+    def unavailable() -> None:
+        AgentStatus.objects.update(available=False)
+
+    def failing() -> None:
+        User.objects.filter(pk=agent.pk).delete()  # no agent at all
+
+    def attached() -> dict[str, str]:
+        return Chat.objects.latest("created_at").attached_data
+
+    return Harness(GweChatAdapter(alias="gwe-chat"), attached, unavailable, failing)
 
 
 # Every adapter GWE ships: each must pass tests/media_adapters/test_contract.py.
@@ -103,6 +144,7 @@ HARNESSES = {
     "gms": gms_harness,
     "webhook": webhook_harness,
     "url": url_harness,
+    "gwe-chat": gwe_chat_harness,
 }
 
 

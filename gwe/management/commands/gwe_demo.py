@@ -1,10 +1,12 @@
-"""`make run` calls this: the demo's business events, and an admin to log in with."""
+"""`make run` calls this: the demo's business events, and an admin to log in with, who is
+also an agent of the built-in chat."""
 
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -60,10 +62,16 @@ class Command(BaseCommand):
                 defaults={**DEMO_RULE, "template": InvitationTemplate.objects.get(slug="invite")},
             )
             password = self.ensure_admin(username)
+            # The admin answers the demo's chats in the agent console.
+            agents, _ = Group.objects.get_or_create(name="agents")
+            get_user_model().objects.get(username=username).groups.add(agents)
         url = url.rstrip("/")
         self.stdout.write(self.style.SUCCESS("GWE is ready."))
         self.stdout.write(f"  Demo shop:  {url}/demo/")
         self.stdout.write(f"  Admin:      {url}/admin/  (user {username}, {password})")
+        self.stdout.write(
+            f"  Agent:      {url}/agent/  (click Available, then open the pricing page)"
+        )
         self.stdout.write(f"  REST API:   {url}/server/api/docs/")
         self.stdout.write(f"  API token:  python manage.py drf_create_token {username}")
 

@@ -1,0 +1,213 @@
+"""The chat's sockets: the visitor's (the chat page, holding the chat's signed token) and the
+agent's (the console, with the agent's session). They only move messages: what they do is in
+services.py, what they read in selectors.py, how messages reach them in live.py.
+
+Frames in and out are documented in docs/adapters.md ("GWE chat (built in)")."""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from gwe.consumers import DirectDispatch
+from gwe.origins import origin_allowed, scope_header
+from gwe.protocol import ProtocolError, decode
+from media_adapters.gwe_chat import access, live, selectors, services
+from media_adapters.gwe_chat.models import Sender
+from notifications.bus import Published, get_bus
+
+MAX_FRAME_BYTES = 16 * 1024
+# Close codes a page can read (after the handshake, so that a browser sees them).
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+
+
+class ChatSocket(DirectDispatch, live.ChatFollower, AsyncWebsocketConsumer):
+    """What both sides share: one JSON object in, handled by `on_<type>`; a refusal is an
+    error frame, and the socket stays open."""
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else bytes_data
+        try:
+            message = decode(raw or b"", max_bytes=MAX_FRAME_BYTES)
+            if not isinstance(message, dict):
+                raise ProtocolError(400, "send a JSON object")
+            kind = message.get("type")
+            handler = getattr(self, f"on_{kind}", None) if isinstance(kind, str) else None
+            if handler is None:
+                raise ProtocolError(400, f"unknown message type {kind!r}")
+            await handler(message)
+        except ProtocolError as exc:
+            await self.send_json(exc.as_reply())
+        except services.ChatRefused as exc:
+            await self.send_json({"type": "error", "status": 409, "message": exc.message})
+
+    async def send_json(self, frame: dict) -> None:
+        await self.send(text_data=live.encode(frame))
+
+    async def on_ping(self, message: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+
+class VisitorChatConsumer(ChatSocket):
+    """/server/ws/chat/<chat id>?token=...&after=<last seq>: the visitor's side of one chat.
+    On connect, the messages after `after` come first, then the live ones."""
+
+    async def connect(self):
+        if not origin_allowed(scope_header(self.scope, b"origin")):
+            await self.close()  # before accept: the handshake is refused with 403
+            return
+        await self.accept()
+        self.chats_init()
+        self.chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if not access.visitor_token_valid(self.chat_id, query.get("token", [""])[0]):
+            await self.close(code=FORBIDDEN)
+            return
+        if not await database_sync_to_async(selectors.chat_exists)(chat_id=self.chat_id):
+            await self.close(code=NOT_FOUND)
+            return
+        after = query.get("after", ["0"])[0]
+        await self.chat_follow(self.chat_id, after=int(after) if after.isdigit() else 0)
+
+    async def disconnect(self, code):
+        self.chats_unfollow()
+
+    async def on_message(self, message: dict) -> None:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ProtocolError(400, "text must be a string")
+        await self.post(text)
+        # The sender sees its own message at once, whatever the bus does.
+        async with self.sequence_lock:
+            await self.chat_catch_up(self.chat_id)
+
+    @database_sync_to_async
+    def post(self, text: str) -> None:
+        services.message_post(chat_id=self.chat_id, sender=Sender.VISITOR, text=text)
+
+    async def on_typing(self, message: dict) -> None:
+        await live.push_now([live.typing_frame(self.chat_id, Sender.VISITOR)])
+
+    async def on_end(self, message: dict) -> None:
+        await database_sync_to_async(services.chat_end)(chat_id=self.chat_id, by=Sender.VISITOR)
+        async with self.sequence_lock:
+            await self.chat_catch_up(self.chat_id)
+
+
+class AgentConsumer(ChatSocket):
+    """/server/ws/agent: an agent's console. Says who they are and lists their open chats
+    (again whenever those change); follows the chats the console asks for, from the last
+    message it has; carries the agent's messages, typing, answers, ends and availability."""
+
+    async def connect(self):
+        if not access.same_origin(self.scope):
+            await self.close()  # before accept: the handshake is refused with 403
+            return
+        await self.accept()
+        self.chats_init()
+        self.user = self.scope.get("user")
+        self.signed_in = False
+        if not await database_sync_to_async(access.is_agent)(self.user):
+            await self.close(code=FORBIDDEN)
+            return
+        self.signed_in = True
+        get_bus().follow(live.agent_key(self.user.pk), self)
+        await self.seen()
+        await self.send_json({"type": "hello", **await self.status()})
+        await self.send_chats()
+
+    async def disconnect(self, code):
+        self.chats_unfollow()
+        if getattr(self, "signed_in", False):
+            get_bus().unfollow(live.agent_key(self.user.pk), self)
+            # Another console of the agent's, if any, says it is there at its next ping.
+            await self.seen(connected=False)
+
+    async def other_published(self, message: Published) -> None:
+        if message.visit_id == live.agent_key(self.user.pk):
+            await self.send_chats()
+
+    async def notifications_maybe_missed(self) -> None:
+        await super().notifications_maybe_missed()
+        await self.send_chats()
+
+    async def send_chats(self) -> None:
+        chats = await database_sync_to_async(selectors.agent_chats)(user_id=self.user.pk)
+        await self.send_json({"type": "chats", "chats": chats})
+
+    async def on_ping(self, message: dict) -> None:
+        await self.seen()
+        await self.send_json({"type": "pong"})
+
+    async def on_available(self, message: dict) -> None:
+        available = message.get("available")
+        if not isinstance(available, bool):
+            raise ProtocolError(400, "available must be true or false")
+        await database_sync_to_async(services.agent_set_available)(
+            user=self.user, available=available
+        )
+        await self.send_json({"type": "status", **await self.status()})
+
+    async def on_follow(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        after = message.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ProtocolError(400, "after must be a sequence number")
+        await self.chat_follow(chat_id, after=after)
+
+    async def on_message(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ProtocolError(400, "text must be a string")
+        await database_sync_to_async(services.message_post)(
+            chat_id=chat_id, sender=Sender.AGENT, text=text, agent=self.user
+        )
+        await self.caught_up(chat_id)
+
+    async def on_typing(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        await live.push_now([live.typing_frame(chat_id, Sender.AGENT)])
+
+    async def on_answer(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        await database_sync_to_async(services.chat_answer)(chat_id=chat_id, agent=self.user)
+        await self.caught_up(chat_id)
+
+    async def on_end(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        await database_sync_to_async(services.chat_end)(
+            chat_id=chat_id, by=Sender.AGENT, agent=self.user
+        )
+        await self.caught_up(chat_id)
+
+    async def caught_up(self, chat_id: str) -> None:
+        """The agent sees what they just did at once, whatever the bus does."""
+        async with self.sequence_lock:
+            if chat_id in self.followed:
+                await self.chat_catch_up(chat_id)
+
+    async def own_chat(self, message: dict) -> str:
+        chat_id = message.get("chat")
+        if not isinstance(chat_id, str) or not chat_id:
+            raise ProtocolError(400, "chat must be a chat ID")
+        if chat_id in self.followed:
+            return chat_id
+        chat = await database_sync_to_async(selectors.chat_for_agent)(
+            chat_id=chat_id, user_id=self.user.pk
+        )
+        if chat is None:
+            raise ProtocolError(404, "no such chat of yours")
+        return chat_id
+
+    async def status(self) -> dict:
+        status = await database_sync_to_async(selectors.agent_status)(user_id=self.user.pk)
+        return {
+            "agent": {"id": self.user.pk, "name": live.display_name(self.user)},
+            "available": status.available,
+            "maxChats": status.max_chats,
+        }
+
+    async def seen(self, *, connected: bool = True) -> None:
+        await database_sync_to_async(services.agent_seen)(user=self.user, connected=connected)

@@ -1,0 +1,200 @@
+"""Reads of GWE chat: who can take a chat, an agent's chats, a transcript, and what the
+console shows beside a chat (the visitor's pages, events, invitation and earlier visits)."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from gwe.models import Event, EventType, Page, Visit
+from media_adapters.gwe_chat.models import OPEN_STATES, AgentStatus, Chat, ChatMessage
+
+MAX_EVENTS = 200
+MAX_EARLIER_VISITS = 10
+
+
+def agents_free(*, group: str, seen_within_seconds: int, now=None) -> QuerySet[AgentStatus]:
+    """Agents who may take a chat now, the one to route to first: available, an active user
+    of the group, their console seen lately, fewer open chats than their maximum. Least busy
+    first; of those, the longest idle (whose last chat came longest ago, or never)."""
+    since = (now or timezone.now()) - timedelta(seconds=seen_within_seconds)
+    return (
+        AgentStatus.objects.filter(
+            available=True,
+            last_seen__gte=since,
+            user__is_active=True,
+            user__groups__name=group,
+        )
+        .annotate(
+            open_chats=Count("user__chats", filter=Q(user__chats__state__in=OPEN_STATES)),
+            last_chat_at=Max("user__chats__created_at"),
+        )
+        .filter(open_chats__lt=F("max_chats"))
+        .order_by("open_chats", F("last_chat_at").asc(nulls_first=True), "user_id")
+        .select_related("user")
+    )
+
+
+def agent_status(*, user_id: int) -> AgentStatus:
+    """The agent's status; a new agent starts away, with the default maximum."""
+    return AgentStatus.objects.filter(user_id=user_id).first() or AgentStatus(user_id=user_id)
+
+
+def agent_chats(*, user_id: int) -> list[dict[str, Any]]:
+    """The agent's open chats (offered and active), oldest first, as the console lists them."""
+    chats = Chat.objects.filter(agent_id=user_id, state__in=OPEN_STATES).order_by("created_at")
+    return [chat_summary(chat) for chat in chats]
+
+
+def chat_summary(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.pk,
+        "state": chat.state,
+        "visitor": visitor_label(chat),
+        "page": {"url": chat.context.get("url", ""), "title": chat.context.get("title", "")},
+        "template": chat.template,
+        "rule": chat.rule,
+        "createdAt": chat.created_at.isoformat(),
+        "lastSeq": chat.last_seq,
+    }
+
+
+def visitor_label(chat: Chat) -> str:
+    identity = chat.context.get("identity") or {}
+    for key in ("name", "fullName", "firstName", "email"):
+        if isinstance(identity.get(key), str) and identity[key].strip():
+            return identity[key].strip()[:80]
+    fields = chat.context.get("fields") or {}
+    if isinstance(fields.get("first_name"), str) and fields["first_name"].strip():
+        return fields["first_name"].strip()[:80]
+    return f"Visitor {chat.visit_id[:6]}"
+
+
+def chat_for_agent(*, chat_id: str, user_id: int | None) -> Chat | None:
+    """The chat, if it is this agent's (others' chats are not theirs to read)."""
+    return Chat.objects.filter(pk=chat_id, agent_id=user_id).first()
+
+
+def chat_exists(*, chat_id: str) -> bool:
+    return Chat.objects.filter(pk=chat_id).exists()
+
+
+def chat_messages_after(*, chat_id: str, after_seq: int) -> list[ChatMessage]:
+    return list(
+        ChatMessage.objects.filter(chat_id=chat_id, seq__gt=after_seq)
+        .select_related("agent")
+        .order_by("seq")
+    )
+
+
+def chat_context(*, chat: Chat, now=None) -> dict[str, Any]:
+    """Who the agent is talking to: the visit's pages with the time spent on each, its
+    business events, the invitation that started the chat (and its rule and steps), the
+    visitor's earlier visits, and the data attached to the chat."""
+    now = now or timezone.now()
+    visit = Visit.objects.select_related("identity").filter(pk=chat.visit_id).first()
+    return {
+        "chat": chat_summary(chat),
+        "visit": _visit(visit, now) if visit else None,
+        "pages": _pages(chat.visit_id, now),
+        "businessEvents": [
+            _event(e)
+            for e in Event.objects.filter(
+                visit_id=chat.visit_id, event_type=EventType.BUSINESS
+            ).order_by("timestamp", "id")[:MAX_EVENTS]
+        ],
+        "invitation": _invitation(chat),
+        "earlierVisits": _earlier_visits(chat, now),
+        "attachedData": chat.attached_data,
+        "fields": chat.context.get("fields") or {},
+        "identity": chat.context.get("identity") or {},
+    }
+
+
+def _visit(visit: Visit, now) -> dict[str, Any]:
+    return {
+        "id": visit.pk,
+        "globalVisitID": visit.global_visit_id,
+        "identityID": visit.identity_id,
+        "startTime": visit.start_time.isoformat(),
+        "active": visit.is_active(now),
+        "languageCode": visit.language_code,
+        "userAgent": visit.user_agent,
+    }
+
+
+def _pages(visit_id: str, now) -> list[dict[str, Any]]:
+    pages = list(Page.objects.filter(visit_id=visit_id).order_by("start_time", "id"))
+    rows = []
+    for index, page in enumerate(pages):
+        following = pages[index + 1].start_time if index + 1 < len(pages) else None
+        end = page.end_time or following or now
+        rows.append(
+            {
+                "id": page.pk,
+                "url": page.url,
+                "title": page.title,
+                "startTime": page.start_time.isoformat(),
+                "seconds": max(0, round((end - page.start_time).total_seconds())),
+                "current": page.end_time is None and following is None,
+            }
+        )
+    return rows
+
+
+def _event(event: Event) -> dict[str, Any]:
+    return {
+        "eventName": event.event_name,
+        "eventType": event.event_type,
+        "timestamp": event.timestamp.isoformat(),
+        "url": event.url,
+        "data": event.data,
+    }
+
+
+def _invitation(chat: Chat) -> dict[str, Any] | None:
+    # The invitation is read by its id: the chat is media_adapters' record, downstream of
+    # invitations, and keeps the template and rule it was told at the start.
+    from invitations.models import Invitation
+
+    if not chat.invitation_id:
+        return None
+    invitation = (
+        Invitation.objects.select_related("template", "rule").filter(pk=chat.invitation_id).first()
+    )
+    events = Event.objects.filter(
+        visit_id=chat.visit_id,
+        event_type=EventType.SYSTEM,
+        data__invitationID=chat.invitation_id,
+    ).order_by("timestamp", "id")
+    return {
+        "id": chat.invitation_id,
+        "template": invitation.template.slug if invitation else chat.template,
+        "templateName": invitation.template.name if invitation else "",
+        "rule": (invitation.rule.name if invitation and invitation.rule else chat.rule) or "",
+        "state": invitation.state if invitation else "",
+        "offeredAt": invitation.offered_at.isoformat() if invitation else None,
+        "events": [_event(e) for e in events[:MAX_EVENTS]],
+    }
+
+
+def _earlier_visits(chat: Chat, now) -> list[dict[str, Any]]:
+    same_visitor = Q(global_visit_id=chat.global_visit_id)
+    if chat.identity_id:
+        same_visitor |= Q(identity_id=chat.identity_id)
+    visits = (
+        Visit.objects.filter(same_visitor)
+        .exclude(pk=chat.visit_id)
+        .prefetch_related(Prefetch("pages", queryset=Page.objects.order_by("start_time", "id")))
+        .order_by("-start_time")[:MAX_EARLIER_VISITS]
+    )
+    return [
+        {
+            "id": visit.pk,
+            "startTime": visit.start_time.isoformat(),
+            "active": visit.is_active(now),
+            "pages": [{"url": p.url, "title": p.title} for p in visit.pages.all()],
+        }
+        for visit in visits
+    ]

@@ -1,0 +1,170 @@
+"""Writes of GWE chat: start a chat and route it, post a message, answer, end; an agent's
+availability. Every message is stored with the chat's next sequence number, then pushed to
+the chat's sockets once the transaction commits (live.py)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from media_adapters.base import EngagementContext
+from media_adapters.gwe_chat import live, selectors
+from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, ChatState, Sender
+
+MAX_TEXT = 2000  # characters in one message
+
+
+class NoAgentFree(Exception):
+    """Nobody can take a chat now."""
+
+
+class ChatRefused(Exception):
+    """What was asked cannot be done; `message` says why, in words for the person asking."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def chat_start(*, context: EngagementContext, group: str, seen_within_seconds: int) -> Chat:
+    """A chat for the visitor who accepted, routed to the least busy free agent of the group
+    (ties: the longest idle), and announced on that agent's console. Raises NoAgentFree."""
+    # Locks the available agents: two visitors accepting at once must not both take an
+    # agent's last free place.
+    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
+    agent_status = selectors.agents_free(
+        group=group, seen_within_seconds=seen_within_seconds
+    ).first()
+    if agent_status is None:
+        raise NoAgentFree()
+    chat = Chat.objects.create(
+        visit_id=context.visit_id,
+        page_id=context.page_id,
+        global_visit_id=context.global_visit_id,
+        identity_id=context.identity_id or "",
+        invitation_id=context.invitation_id,
+        template=context.template,
+        rule=context.rule or "",
+        attached_data=context.attached_data,
+        context=context.as_json(),
+        agent=agent_status.user,
+    )
+    where = context.title or context.url
+    _post(
+        chat,
+        sender=Sender.SYSTEM,
+        text=f"Chat started from {where}." if where else "Chat started.",
+        state=ChatState.WAITING,
+    )
+    live.push_on_commit([live.agent_told(agent_status.user_id)])
+    return chat
+
+
+@transaction.atomic
+def message_post(*, chat_id: str, sender: str, text: str, agent=None) -> ChatMessage:
+    """A message of the visitor or of the chat's agent. An agent's first message answers
+    a waiting chat. Raises ChatRefused (unknown or ended chat, not the agent's, bad text)."""
+    text = (text or "").strip()
+    if not text:
+        raise ChatRefused("The message is empty.")
+    if len(text) > MAX_TEXT:
+        raise ChatRefused(f"The message is longer than {MAX_TEXT} characters.")
+    chat = _locked(chat_id)
+    if chat.state == ChatState.ENDED:
+        raise ChatRefused("This chat has ended.")
+    if sender == Sender.AGENT:
+        _check_agent(chat, agent)
+        if chat.state == ChatState.WAITING:
+            _answer(chat, agent)
+    elif sender != Sender.VISITOR:
+        raise ChatRefused(f"Unknown sender {sender!r}.")
+    return _post(chat, sender=sender, text=text, agent=agent)
+
+
+@transaction.atomic
+def chat_answer(*, chat_id: str, agent) -> Chat:
+    """The agent takes the chat routed to them: it becomes active, and the visitor is told."""
+    chat = _locked(chat_id)
+    _check_agent(chat, agent)
+    if chat.state == ChatState.ENDED:
+        raise ChatRefused("This chat has ended.")
+    if chat.state == ChatState.WAITING:
+        _answer(chat, agent)
+    return chat
+
+
+@transaction.atomic
+def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
+    """End the chat (the visitor or the agent closed it, or the engagement was withdrawn);
+    None for a chat that does not exist. Ending twice is harmless."""
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
+        return None
+    if by == Sender.AGENT:
+        _check_agent(chat, agent)
+    if chat.state == ChatState.ENDED:
+        return chat
+    chat.state, chat.ended_at = ChatState.ENDED, timezone.now()
+    chat.save(update_fields=["state", "ended_at"])
+    if by == Sender.VISITOR:
+        words = "The visitor ended the chat."
+    elif by == Sender.AGENT:
+        words = f"{live.display_name(agent)} ended the chat."
+    else:
+        words = "The chat was closed."
+    _post(chat, sender=Sender.SYSTEM, text=words, state=ChatState.ENDED)
+    if chat.agent_id:
+        live.push_on_commit([live.agent_told(chat.agent_id)])
+    return chat
+
+
+@transaction.atomic
+def agent_set_available(*, user, available: bool) -> AgentStatus:
+    """The agent says they take chats (Available) or not (Away). From their console, which
+    is therefore connected: seen now."""
+    status, _ = AgentStatus.objects.select_for_update().get_or_create(user=user)
+    status.available, status.last_seen = available, timezone.now()
+    status.save(update_fields=["available", "last_seen"])
+    return status
+
+
+def agent_seen(*, user, connected: bool = True) -> None:
+    """The agent's console answered (connected: now), or closed (not seen any more)."""
+    last_seen = timezone.now() if connected else None
+    if not AgentStatus.objects.filter(user=user).update(last_seen=last_seen) and connected:
+        AgentStatus.objects.get_or_create(user=user, defaults={"last_seen": last_seen})
+
+
+def _locked(chat_id: str) -> Chat:
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
+        raise ChatRefused("There is no such chat.")
+    return chat
+
+
+def _check_agent(chat: Chat, agent) -> None:
+    if agent is None or chat.agent_id != agent.pk:
+        raise ChatRefused("This chat is not yours.")
+
+
+def _answer(chat: Chat, agent) -> None:
+    chat.state, chat.answered_at = ChatState.ACTIVE, timezone.now()
+    chat.save(update_fields=["state", "answered_at"])
+    _post(
+        chat,
+        sender=Sender.SYSTEM,
+        text=f"{live.display_name(agent)} joined the chat.",
+        agent=agent,
+        state=ChatState.ACTIVE,
+    )
+    live.push_on_commit([live.agent_told(agent.pk)])
+
+
+def _post(chat: Chat, *, sender: str, text: str, agent=None, state: str = "") -> ChatMessage:
+    """The chat's next message (the chat row is locked by the caller, or new)."""
+    chat.last_seq += 1
+    Chat.objects.filter(pk=chat.pk).update(last_seq=chat.last_seq)
+    message = ChatMessage.objects.create(
+        chat=chat, seq=chat.last_seq, sender=sender, agent=agent, text=text, state=state
+    )
+    live.push_on_commit([live.message_published(message)])
+    return message

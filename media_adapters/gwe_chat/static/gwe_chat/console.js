@@ -1,0 +1,377 @@
+// The agent console: one WebSocket (/server/ws/agent) for availability, the chat list and
+// every chat's messages and typing; one JSON read per chat for what the visitor did.
+//
+// Each chat's messages carry their number in the chat. The console keeps the last one it
+// has, and asks for what came after it when it (re)connects: nothing twice, nothing lost.
+// Everything a visitor wrote, or that came from their browsing, is set with textContent.
+(function () {
+  'use strict';
+
+  var config = JSON.parse(document.getElementById('gwe-console').textContent);
+  var PING_MS = 15000;
+  var TYPING_SHOWN_MS = 4000;
+  var TYPING_SENT_EVERY_MS = 2000;
+  var CONTEXT_REFRESH_MS = 20000;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var ui = {
+    availability: $('availability'), connection: $('connection'), list: $('chat-list'),
+    noChats: $('no-chats'), title: $('conversation-title'), answer: $('answer'),
+    end: $('end-chat'), dismiss: $('dismiss'), transcript: $('transcript'), typing: $('typing'),
+    error: $('error'), composer: $('composer'), input: $('message-input'), send: $('send'),
+    context: $('context')
+  };
+
+  var chats = {};      // chat ID → {summary, messages, lastSeq, state, unread, typingUntil, followedOn}
+  var order = [];      // chat IDs, oldest first
+  var selected = null;
+  var available = false;
+  var socket = null;
+  var generation = 0;  // which connection a chat was followed on
+  var retries = 0;
+  var stopped = false;
+  var typingSent = 0;
+  var pinger = null;
+
+  // ---- the socket ---------------------------------------------------------------------
+
+  function connect() {
+    var scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(scheme + '//' + location.host + config.socket);
+    generation += 1;
+    socket.onopen = function () {
+      retries = 0;
+      ui.connection.textContent = 'Connected';
+      clearInterval(pinger);
+      pinger = setInterval(function () { send({type: 'ping'}); }, PING_MS);
+    };
+    socket.onmessage = function (event) { receive(JSON.parse(event.data)); };
+    socket.onclose = function (event) {
+      socket = null;
+      clearInterval(pinger);
+      ui.availability.disabled = true;
+      if (event.code === 4403) {
+        stopped = true;
+        ui.connection.textContent = 'Not allowed: log in again as an agent.';
+      }
+      if (stopped) return;
+      ui.connection.textContent = 'Reconnecting…';
+      setTimeout(connect, Math.min(10000, 500 * Math.pow(2, retries++)));
+    };
+  }
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function receive(frame) {
+    switch (frame.type) {
+      case 'hello':
+      case 'status':
+        available = frame.available;
+        renderAvailability();
+        break;
+      case 'chats':
+        listed(frame.chats);
+        break;
+      case 'message':
+        message(frame);
+        break;
+      case 'typing':
+        if (frame.sender === 'visitor' && chats[frame.chat]) {
+          chats[frame.chat].typingUntil = Date.now() + TYPING_SHOWN_MS;
+          renderTyping();
+          setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
+        }
+        break;
+      case 'error':
+        ui.error.textContent = frame.message;
+        break;
+    }
+  }
+
+  // The agent's open chats, as the server lists them (on connect, and when they change).
+  function listed(summaries) {
+    summaries.forEach(function (summary) {
+      var chat = chats[summary.id];
+      if (!chat) {
+        chat = chats[summary.id] = {messages: [], lastSeq: 0, unread: 0, typingUntil: 0, followedOn: 0};
+        order.push(summary.id);
+      }
+      chat.summary = summary;
+      chat.state = chat.state || summary.state;
+      if (chat.followedOn !== generation) {
+        send({type: 'follow', chat: summary.id, after: chat.lastSeq});
+        chat.followedOn = generation;
+      }
+    });
+    // A chat that is no longer listed ended meanwhile: following it again brings the end.
+    order.forEach(function (id) {
+      var chat = chats[id];
+      if (chat.followedOn !== generation && chat.state !== 'ended') {
+        send({type: 'follow', chat: id, after: chat.lastSeq});
+        chat.followedOn = generation;
+      }
+    });
+    if (!selected && order.length) select(order[0]);
+    renderList();
+    document.title = waiting() ? '(' + waiting() + ') Agent console · GWE' : 'Agent console · GWE';
+  }
+
+  function message(frame) {
+    var chat = chats[frame.chat];
+    if (!chat || frame.seq <= chat.lastSeq) return;
+    chat.lastSeq = frame.seq;
+    chat.messages.push(frame);
+    if (frame.state) chat.state = frame.state;
+    if (frame.sender === 'visitor') chat.typingUntil = 0;
+    if (frame.chat === selected) {
+      appendMessage(frame);
+      renderConversation();
+    } else if (frame.sender === 'visitor') {
+      chat.unread += 1;
+    }
+    renderList();
+  }
+
+  function waiting() {
+    return order.filter(function (id) { return chats[id].state === 'waiting'; }).length;
+  }
+
+  // ---- rendering ----------------------------------------------------------------------
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function renderAvailability() {
+    ui.availability.disabled = false;
+    ui.availability.textContent = available ? 'Available' : 'Away';
+    ui.availability.setAttribute('aria-pressed', available ? 'true' : 'false');
+    ui.availability.title = available ? 'You are offered chats. Click to go away.' : 'Click to take chats.';
+  }
+
+  function renderList() {
+    ui.list.textContent = '';
+    ui.noChats.hidden = order.length > 0;
+    order.forEach(function (id) {
+      var chat = chats[id];
+      var item = el('li');
+      item.setAttribute('data-chat', id);
+      item.setAttribute('aria-current', id === selected ? 'true' : 'false');
+      var name = el('span', 'name', chat.summary.visitor);
+      name.appendChild(el('span', 'badge ' + chat.state, chat.state === 'waiting' ? 'new' : chat.state));
+      if (chat.unread) name.appendChild(el('span', 'badge unread', chat.unread));
+      item.appendChild(name);
+      item.appendChild(el('span', 'meta', chat.summary.page.title || chat.summary.page.url));
+      item.addEventListener('click', function () { select(id); });
+      ui.list.appendChild(item);
+    });
+  }
+
+  function select(id) {
+    selected = id;
+    chats[id].unread = 0;
+    ui.error.textContent = '';
+    ui.transcript.textContent = '';
+    chats[id].messages.forEach(appendMessage);
+    renderConversation();
+    renderList();
+    loadContext(id);
+  }
+
+  function appendMessage(frame) {
+    var item = el('li', frame.sender);
+    if (frame.sender !== 'system') {
+      var who = frame.sender === 'agent' ? (frame.name || 'You') : chats[frame.chat].summary.visitor;
+      item.appendChild(el('span', 'who', who + ' · ' + clock(frame.sentAt)));
+    }
+    item.appendChild(document.createTextNode(frame.text));
+    ui.transcript.appendChild(item);
+    ui.transcript.scrollTop = ui.transcript.scrollHeight;
+  }
+
+  function renderConversation() {
+    var chat = selected && chats[selected];
+    var open = !!chat && chat.state !== 'ended';
+    ui.title.textContent = chat ? chat.summary.visitor + ' · ' + chat.state : 'No chat selected';
+    ui.answer.hidden = !chat || chat.state !== 'waiting';
+    ui.end.hidden = !open;
+    ui.dismiss.hidden = !chat || open;
+    ui.input.disabled = ui.send.disabled = !open;
+    renderTyping();
+  }
+
+  function renderTyping() {
+    var chat = selected && chats[selected];
+    ui.typing.textContent = chat && chat.typingUntil > Date.now() ? 'Visitor is typing…' : '';
+  }
+
+  // ---- what the visitor did -----------------------------------------------------------
+
+  function loadContext(id) {
+    fetch(config.contextUrl.replace('CHAT', encodeURIComponent(id)), {credentials: 'same-origin'})
+      .then(function (response) {
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.json();
+      })
+      .then(function (context) { if (id === selected) renderContext(context); })
+      .catch(function (error) {
+        if (id !== selected) return;
+        ui.context.textContent = '';
+        ui.context.appendChild(el('p', 'empty', 'Could not load the visitor\'s history (' + error.message + ').'));
+      });
+  }
+
+  function renderContext(context) {
+    var box = ui.context;
+    box.textContent = '';
+
+    box.appendChild(el('h2', null, 'Visitor'));
+    var about = {Name: context.chat.visitor};
+    Object.keys(context.identity || {}).forEach(function (key) { about[key] = context.identity[key]; });
+    Object.keys(context.fields || {}).forEach(function (key) { if (context.fields[key]) about[key] = context.fields[key]; });
+    if (context.visit) {
+      about['Visit started'] = clock(context.visit.startTime);
+      about.Language = context.visit.languageCode || '—';
+      about.Browser = context.visit.userAgent || '—';
+      about['Still on the site'] = context.visit.active ? 'yes' : 'no';
+    }
+    box.appendChild(definitions(about));
+
+    var pages = section(box, 'Pages of this visit', 'context-pages');
+    if (!context.pages.length) pages.appendChild(el('p', 'muted', 'None recorded.'));
+    var pageList = el('ol');
+    context.pages.forEach(function (page) {
+      var item = el('li');
+      item.appendChild(el('div', null, page.title || page.url));
+      item.appendChild(el('div', 'muted', page.url));
+      item.appendChild(el('div', 'muted', clock(page.startTime) + ' · ' + duration(page.seconds) +
+        (page.current ? ' so far (current page)' : '')));
+      pageList.appendChild(item);
+    });
+    pages.appendChild(pageList);
+
+    var events = section(box, 'Business events', 'context-events');
+    if (!context.businessEvents.length) events.appendChild(el('p', 'muted', 'None.'));
+    var eventList = el('ul');
+    context.businessEvents.forEach(function (event) {
+      var item = el('li', null, event.eventName + ' · ' + clock(event.timestamp));
+      if (event.data && Object.keys(event.data).length) item.appendChild(el('div', 'muted', JSON.stringify(event.data)));
+      eventList.appendChild(item);
+    });
+    events.appendChild(eventList);
+
+    var invitation = section(box, 'Invitation', 'context-invitation');
+    if (context.invitation) {
+      invitation.appendChild(definitions({
+        Template: context.invitation.templateName
+          ? context.invitation.template + ' (' + context.invitation.templateName + ')'
+          : context.invitation.template,
+        Rule: context.invitation.rule || 'none: engaged through the API',
+        State: context.invitation.state || '—'
+      }));
+      var steps = el('ol');
+      context.invitation.events.forEach(function (event) {
+        steps.appendChild(el('li', null, event.eventName + ' · ' + clock(event.timestamp)));
+      });
+      invitation.appendChild(steps);
+    } else {
+      invitation.appendChild(el('p', 'muted', 'Not started by an invitation.'));
+    }
+
+    var earlier = section(box, 'Earlier visits', 'context-earlier');
+    if (!context.earlierVisits.length) earlier.appendChild(el('p', 'muted', 'None known.'));
+    var visits = el('ul');
+    context.earlierVisits.forEach(function (visit) {
+      var item = el('li', null, day(visit.startTime) + ' · ' + visit.pages.length + ' page(s)');
+      var titles = visit.pages.slice(0, 5).map(function (page) { return page.title || page.url; });
+      if (titles.length) item.appendChild(el('div', 'muted', titles.join(' › ')));
+      visits.appendChild(item);
+    });
+    earlier.appendChild(visits);
+
+    var attached = section(box, 'Attached data', 'context-attached');
+    attached.appendChild(definitions(context.attachedData || {}));
+  }
+
+  function section(box, title, id) {
+    var part = el('div');
+    part.id = id;
+    part.appendChild(el('h3', null, title));
+    box.appendChild(part);
+    return part;
+  }
+
+  function definitions(values) {
+    var list = el('dl');
+    Object.keys(values).forEach(function (key) {
+      list.appendChild(el('dt', null, key));
+      list.appendChild(el('dd', null, typeof values[key] === 'string' ? values[key] : JSON.stringify(values[key])));
+    });
+    return list;
+  }
+
+  function clock(iso) {
+    return iso ? new Date(iso).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'}) : '';
+  }
+
+  function day(iso) {
+    return new Date(iso).toLocaleString([], {dateStyle: 'medium', timeStyle: 'short'});
+  }
+
+  function duration(seconds) {
+    if (seconds < 60) return seconds + ' s';
+    if (seconds < 3600) return Math.floor(seconds / 60) + ' min ' + (seconds % 60) + ' s';
+    return Math.floor(seconds / 3600) + ' h ' + Math.floor((seconds % 3600) / 60) + ' min';
+  }
+
+  // ---- what the agent does ------------------------------------------------------------
+
+  ui.availability.addEventListener('click', function () {
+    send({type: 'available', available: !available});
+  });
+  ui.answer.addEventListener('click', function () { send({type: 'answer', chat: selected}); });
+  ui.end.addEventListener('click', function () { send({type: 'end', chat: selected}); });
+  ui.dismiss.addEventListener('click', function () {
+    delete chats[selected];
+    order = order.filter(function (id) { return id !== selected; });
+    selected = null;
+    ui.transcript.textContent = '';
+    ui.context.textContent = '';
+    if (order.length) select(order[0]);
+    else renderConversation();
+    renderList();
+  });
+  ui.composer.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var text = ui.input.value.trim();
+    if (!text || !selected) return;
+    if (send({type: 'message', chat: selected, text: text})) {
+      ui.input.value = '';
+      ui.error.textContent = '';
+    } else {
+      ui.error.textContent = 'Not connected: please send it again in a moment.';
+    }
+  });
+  ui.input.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      ui.composer.requestSubmit();
+    }
+  });
+  ui.input.addEventListener('input', function () {
+    if (selected && Date.now() - typingSent > TYPING_SENT_EVERY_MS && send({type: 'typing', chat: selected})) {
+      typingSent = Date.now();
+    }
+  });
+  ui.input.maxLength = config.maxText;
+  setInterval(function () { if (selected) loadContext(selected); }, CONTEXT_REFRESH_MS);
+
+  connect();
+})();

@@ -1,0 +1,124 @@
+"""The built-in chat in a real Chromium: an agent signs in to the console and says they are
+available; a visitor on a customer's page of another origin is invited, accepts, and chats
+with the agent inside the invitation's frame. The agent sees the visitor's pages and the
+invitation that started it, and each sees the other typing."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import API_USER, get_ids, shop_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+WAIT = 10000  # ms
+
+
+@pytest.fixture(scope="module")
+def chat_gwe(gwe):
+    """The module's server with the demo's admin, who is an agent (password admin)."""
+    gwe.manage("gwe_demo", "--url", gwe.url)
+    return gwe
+
+
+@pytest.fixture
+def agent_console(chat_gwe, chromium_browser):
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    page.goto(f"{chat_gwe.url}/admin/login/?next=/agent/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{chat_gwe.url}/agent/")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def visitor_page(chat_gwe, shop, chromium_browser):
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    page.goto(shop.add("/boots", shop_page(chat_gwe.url, "<h1>Boots</h1>", title="Trail boots")))
+    page.wait_for_function("() => window._gt && window._gt.gwe")
+    yield page
+    context.close()
+
+
+def engage(gwe, visit_id: str) -> str:
+    response = httpx.post(
+        f"{gwe.url}/server/data/gateway/engage",
+        json={"visitID": visit_id, "invitation": "invite"},
+        auth=API_USER,
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["invitationID"]
+
+
+def test_a_visitor_and_an_agent_chat_from_an_invitation(chat_gwe, agent_console, visitor_page):
+    console = agent_console
+    availability = console.locator("#availability")
+    availability.wait_for()
+    console.wait_for_selector("#availability:not([disabled])", timeout=WAIT)
+    availability.click()
+    console.wait_for_selector('#availability[aria-pressed="true"]', timeout=WAIT)
+
+    ids = get_ids(visitor_page)
+    invitation_id = engage(chat_gwe, ids["visitID"])
+    invitation = visitor_page.frame_locator("iframe[data-gwe-notification]")
+    invitation.locator('[data-gwe-action="accept"]').click(timeout=WAIT)
+
+    # The invitation's frame becomes the chat (open: "embed").
+    chat = visitor_page.frame_locator("iframe[data-gwe-notification]")
+    status = chat.locator("#chat-status")
+    status.filter(has_text="Waiting for an adviser").wait_for(timeout=WAIT)
+
+    # The agent is offered it, with what the visitor did beside it.
+    offered = console.locator("#chat-list li[data-chat]")
+    offered.first.wait_for(timeout=WAIT)
+    offered.first.click()
+    pages = console.locator("#context-pages")
+    pages.filter(has_text="Trail boots").wait_for(timeout=WAIT)
+    assert "/boots" in pages.inner_text()
+    steps = console.locator("#context-invitation")
+    steps.filter(has_text="InvitationAccepted").wait_for(timeout=WAIT)
+    assert "invite" in steps.inner_text()
+    assert "EngagementStarted" in steps.inner_text()
+    attached = console.locator("#context-attached").inner_text()
+    assert ids["visitID"] in attached
+    assert ids["pageID"] in attached
+
+    # The visitor writes; the agent sees them typing, then the words, as text.
+    chat.locator("#chat-input").press_sequentially("Do you have <b>size 44</b>?", delay=30)
+    console.locator("#typing", has_text="Visitor is typing…").wait_for(timeout=WAIT)
+    chat.locator("#chat-input").press("Enter")
+    heard = console.locator("#transcript li.visitor")
+    heard.filter(has_text="Do you have <b>size 44</b>?").wait_for(timeout=WAIT)
+    assert console.locator("#transcript b").count() == 0
+
+    # The agent answers; the visitor sees them typing, then the answer and who it is.
+    console.locator("#message-input").press_sequentially("Yes, we do.", delay=30)
+    chat.locator("#chat-typing", has_text="Adviser is typing…").wait_for(timeout=WAIT)
+    console.locator("#message-input").press("Enter")
+    chat.locator("#chat-log li.agent", has_text="Yes, we do.").wait_for(timeout=WAIT)
+    status.filter(has_text="You are chatting with admin.").wait_for(timeout=WAIT)
+
+    # The chat page loaded again (a reload, a dropped connection) replays the transcript once.
+    said = [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()]
+    frame = next(f for f in visitor_page.frames if "/server/resources/chat.html" in f.url)
+    frame.goto(frame.url)
+    chat.locator("#chat-log li.agent", has_text="Yes, we do.").wait_for(timeout=WAIT)
+    assert [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()] == said
+
+    # The visitor ends the chat: both are told.
+    chat.locator("#chat-end").click()
+    status.filter(has_text="This chat has ended.").wait_for(timeout=WAIT)
+    console.locator("#transcript li.system", has_text="The visitor ended the chat.").wait_for(
+        timeout=WAIT
+    )
+    history = httpx.get(
+        f"{chat_gwe.url}/server/data/visits/{ids['visitID']}/events?eventType=SYSTEM",
+        auth=API_USER,
+        timeout=10,
+    ).json()
+    started = [e for e in history if e["eventName"] == "EngagementStarted"]
+    assert [e["data"]["invitationID"] for e in started] == [invitation_id]
