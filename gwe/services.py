@@ -18,6 +18,7 @@ from gwe.protocol import EventMessage, PageMessage, ProtocolError
 from gwe.tokens import page_token
 from invitations import engine
 from invitations.selectors import timer_event_names
+from invitations.services import engagements_follow
 
 IDENTITY_EVENTS = {"UserInfo", "SignIn"}
 IDENTITY_KEYS = ("identityID", "userID", "userId", "email")
@@ -73,6 +74,8 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
     else:
         entered.save(force_insert=True)
     engine.on_event(entered)
+    if not new_visit:
+        engagements_follow(page=page)
     return PageStarted(
         visit=visit,
         page=page,

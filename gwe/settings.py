@@ -206,6 +206,13 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
+# What every serving process does now and then: a function, every so many seconds.
+GWE_SWEEPS = {
+    "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
+    "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
+    # Chats left waiting are passed on to another agent (media_adapters/gwe_chat).
+    "media_adapters.gwe_chat.adapter.unanswered_chats_pass_on": 10,
+}
 # Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
 # The built-in chat always; GMS when GMS_BASE_URL is set; more (or other) entries from the
 # GWE_MEDIA_ADAPTERS variable, a JSON object merged over these.

@@ -24,6 +24,7 @@ from invitations.models import (
 )
 from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
 from media_adapters.registry import adapter
+from notifications.models import Notification
 from notifications.services import NotificationsQueued, NotifyMessage, notify
 
 logger = logging.getLogger(__name__)
@@ -266,6 +267,46 @@ def _engaged(
             **({"reason": reason, "permanent": failure.permanent} if failure else {}),
         )
     return shown
+
+
+FOLLOW_TTL_SECONDS = 60  # a page that has not subscribed within a minute is gone
+
+
+def engagements_follow(*, page: Page) -> list[Notification]:
+    """On a new page of a visit, what was embedded in an earlier page and is still going (a
+    chat) is embedded again: the page's content, asked of the adapter that started it."""
+    embedded = (
+        Invitation.objects.filter(
+            visit_id=page.visit_id,
+            state=InvitationState.ACCEPTED,
+            engagement=EngagementStatus.STARTED,
+            data__engagement__open=Engagement.Open.EMBED,
+        )
+        .exclude(page_id=page.pk)
+        .select_related("template")
+    )
+    messages = []
+    for invitation in embedded:
+        try:
+            going = adapter(invitation.template.adapter).resume(invitation.engagement_reference)
+        except Exception:  # an adapter's bug must not stop the page
+            logger.exception("media adapter %r: resume failed", invitation.template.adapter)
+            continue
+        if going is not None and going.url and SAFE_URL.match(going.url):
+            messages.append(
+                NotifyMessage(
+                    channel="gpe.appendContent",
+                    page_id=page.pk,
+                    data={"url": going.url, "engagement": invitation.pk},
+                    ttl_seconds=FOLLOW_TTL_SECONDS,
+                )
+            )
+    if not messages:
+        return []
+    try:
+        return notify(visit_id=page.visit_id, messages=messages)
+    except NotificationsQueued as exc:
+        return exc.notifications
 
 
 def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:

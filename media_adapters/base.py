@@ -121,6 +121,13 @@ class MediaAdapter:
     def cancel(self, reference: str) -> None:
         """Withdraw an engagement that was started (the visitor left); optional."""
 
+    def resume(self, reference: str) -> Engagement | None:
+        """What to embed again on the visitor's next page while an engagement opened in the
+        page (`open: embed`) is still going, such as a chat; None when it is over, or when
+        nothing follows the visitor (the default). Asked as each page of the visit starts:
+        must be quick."""
+        return None
+
 
 REQUIRED = object()
 

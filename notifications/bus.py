@@ -19,6 +19,7 @@ from typing import Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class Bus:
         self.followers: dict[str, set[Follower]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: set[asyncio.Future] = set()  # held, or the loop may collect them mid-way
-        self.sweeper: asyncio.Future | None = None
+        self.sweepers: list[asyncio.Future] = []
 
     def run(self, coroutine) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -66,23 +67,26 @@ class Bus:
     def follow(self, visit_id: str, follower: Follower) -> None:
         self.loop = asyncio.get_running_loop()
         self.followers[visit_id].add(follower)
-        sweeper = self.sweeper
-        if sweeper is None or sweeper.done() or sweeper.get_loop() is not self.loop:
-            self.sweeper = asyncio.ensure_future(self.sweep())
+        if (
+            not self.sweepers
+            or self.sweepers[0].done()
+            or self.sweepers[0].get_loop() is not self.loop
+        ):
+            self.sweepers = [
+                asyncio.ensure_future(self.sweep(path, seconds))
+                for path, seconds in settings.GWE_SWEEPS.items()
+            ]
 
-    async def sweep(self) -> None:
-        """Mark expired notifications and invitations now and then, while this process
-        serves pages."""
-        from invitations.services import invitations_expire
-        from notifications.services import notifications_expire
-
+    async def sweep(self, path: str, seconds: float) -> None:
+        """Now and then, while this process serves pages, what settings.GWE_SWEEPS says:
+        mark expired notifications and invitations, pass on unanswered chats."""
+        work = import_string(path)
         while True:
-            await asyncio.sleep(settings.GWE_NOTIFY_SWEEP_SECONDS)
-            for expire in (notifications_expire, invitations_expire):
-                try:
-                    await database_sync_to_async(expire)()
-                except Exception:
-                    logger.exception("could not mark what expired (%s)", expire.__name__)
+            await asyncio.sleep(seconds)
+            try:
+                await database_sync_to_async(work)()
+            except Exception:
+                logger.exception("%s failed", path)
 
     def unfollow(self, visit_id: str, follower: Follower) -> None:
         followers = self.followers.get(visit_id)

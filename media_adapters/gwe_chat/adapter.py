@@ -5,6 +5,7 @@ from media_adapters.base import AdapterError, Engagement, EngagementContext, Med
 from media_adapters.gwe_chat import selectors, services
 from media_adapters.gwe_chat.access import DEFAULT_GROUP, visitor_token
 from media_adapters.gwe_chat.models import Sender
+from media_adapters.registry import adapters
 
 CHAT_PAGE = "/server/resources/chat.html"
 CONNECTING = "Connecting you to an adviser…"
@@ -15,45 +16,70 @@ class GweChatAdapter(MediaAdapter):
     """The built-in chat: the visitor chats in the invitation's place with an agent working
     in /agent/. OPTIONS: `group`, whose members are the agents (default agents);
     `seen_within_seconds`, how recently an agent's console must have answered for them to
-    count as there (default 60; a connected console answers every 15 s)."""
+    count as there (default 60; a connected console answers every 15 s);
+    `answer_within_seconds`, how long a chat waits for its agent before it is passed on to
+    another (default 60); `wait_at_most_seconds`, how long a visitor waits in all before the
+    chat ends unanswered (default 300)."""
 
-    OPTIONS = {"group": DEFAULT_GROUP, "seen_within_seconds": 60}
+    OPTIONS = {
+        "group": DEFAULT_GROUP,
+        "seen_within_seconds": 60,
+        "answer_within_seconds": 60,
+        "wait_at_most_seconds": 300,
+    }
     TEMPLATE_OPTIONS: ClassVar[dict[str, Any]] = {}
 
     def check_options(self, options: dict[str, Any]) -> None:
         if not isinstance(options["group"], str) or not options["group"].strip():
             raise ValueError("group must name a group of users")
-        seen = options["seen_within_seconds"]
-        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 20:
-            raise ValueError("seen_within_seconds must be a number of seconds, at least 20")
+        least = {"seen_within_seconds": 20, "answer_within_seconds": 10}
+        least["wait_at_most_seconds"] = options["answer_within_seconds"]
+        for name, shortest in least.items():
+            value = options[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < shortest:
+                raise ValueError(f"{name} must be a number of seconds, at least {shortest}")
+
+    @property
+    def routing(self) -> services.Routing:
+        return services.Routing(alias=self.alias, **self.options)
 
     def is_available(self, options: dict[str, Any]) -> bool:
         return self._free_agents().exists()
 
     def start(self, context: EngagementContext) -> Engagement:
         try:
-            chat = services.chat_start(
-                context=context,
-                group=self.options["group"],
-                seen_within_seconds=self.options["seen_within_seconds"],
-            )
+            chat = services.chat_start(context=context, routing=self.routing)
         except services.NoAgentFree:
             raise AdapterError(
                 NOBODY_FREE, permanent=False, detail="no agent of the group is free"
             ) from None
-        query = urlencode({"chat": chat.pk, "token": visitor_token(chat.pk)})
+        return self._chat_page(chat.pk)
+
+    def cancel(self, reference: str) -> None:
+        services.chat_end(chat_id=reference, by=Sender.SYSTEM)
+
+    def resume(self, reference: str) -> Engagement | None:
+        """The chat follows the visitor from page to page until it ends."""
+        return self._chat_page(reference) if selectors.chat_is_open(chat_id=reference) else None
+
+    def _chat_page(self, chat_id: str) -> Engagement:
+        query = urlencode({"chat": chat_id, "token": visitor_token(chat_id)})
         return Engagement(
             text=CONNECTING,
             url=f"{CHAT_PAGE}?{query}",
             open=Engagement.Open.EMBED,
-            reference=chat.pk,
+            reference=chat_id,
         )
-
-    def cancel(self, reference: str) -> None:
-        services.chat_end(chat_id=reference, by=Sender.SYSTEM)
 
     def _free_agents(self):
         return selectors.agents_free(
             group=self.options["group"],
             seen_within_seconds=self.options["seen_within_seconds"],
         )
+
+
+def unanswered_chats_pass_on() -> int:
+    """What the server does every GWE_CHAT_SWEEP_SECONDS: each chat adapter's chats left
+    waiting are passed on, or ended (services.chats_pass_on_unanswered)."""
+    chat_adapters = [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
+    return sum(services.chats_pass_on_unanswered(routing=a.routing) for a in chat_adapters)

@@ -126,6 +126,8 @@ class AgentConsumer(ChatSocket):
 
     async def other_published(self, message: Published) -> None:
         if message.visit_id == live.agent_key(self.user.pk):
+            # Their chats changed, and maybe their status (set away after leaving one waiting).
+            await self.send_json({"type": "status", **await self.status()})
             await self.send_chats()
 
     async def notifications_maybe_missed(self) -> None:

@@ -91,14 +91,23 @@ class Chat(models.Model):
         on_delete=models.SET_NULL,
         related_name="chats",
     )
+    adapter = models.CharField(
+        max_length=64, default="gwe-chat", help_text="The alias of the adapter that routed it."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    routed_at = models.DateTimeField(
+        default=timezone.now, help_text="When it was last offered to an agent."
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["agent", "state"])]
+        indexes = [
+            models.Index(fields=["agent", "state"]),
+            models.Index(fields=["state", "routed_at"]),  # the waiting ones, oldest first
+        ]
 
     def __str__(self) -> str:
         return f"Chat {self.pk} ({self.state})"

@@ -80,6 +80,10 @@ def chat_exists(*, chat_id: str) -> bool:
     return Chat.objects.filter(pk=chat_id).exists()
 
 
+def chat_is_open(*, chat_id: str) -> bool:
+    return Chat.objects.filter(pk=chat_id, state__in=OPEN_STATES).exists()
+
+
 def chat_messages_after(*, chat_id: str, after_seq: int) -> list[ChatMessage]:
     return list(
         ChatMessage.objects.filter(chat_id=chat_id, seq__gt=after_seq)

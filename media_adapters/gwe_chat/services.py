@@ -2,6 +2,9 @@
 availability. Every message is stored with the chat's next sequence number, then pushed to
 the chat's sockets once the transaction commits (live.py)."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,6 +13,8 @@ from media_adapters.gwe_chat import live, selectors
 from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, ChatState, Sender
 
 MAX_TEXT = 2000  # characters in one message
+PASSED_ON = "Still looking: passing you on to another adviser."
+NOBODY_ANSWERED = "No adviser could answer in time. Please try again in a few minutes."
 
 
 class NoAgentFree(Exception):
@@ -24,19 +29,26 @@ class ChatRefused(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Routing:
+    """How an adapter's chats are routed (its options)."""
+
+    alias: str
+    group: str
+    seen_within_seconds: int
+    answer_within_seconds: int
+    wait_at_most_seconds: int
+
+
 @transaction.atomic
-def chat_start(*, context: EngagementContext, group: str, seen_within_seconds: int) -> Chat:
+def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
     """A chat for the visitor who accepted, routed to the least busy free agent of the group
     (ties: the longest idle), and announced on that agent's console. Raises NoAgentFree."""
-    # Locks the available agents: two visitors accepting at once must not both take an
-    # agent's last free place.
-    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
-    agent_status = selectors.agents_free(
-        group=group, seen_within_seconds=seen_within_seconds
-    ).first()
+    agent_status = _free_agent(routing)
     if agent_status is None:
         raise NoAgentFree()
     chat = Chat.objects.create(
+        adapter=routing.alias,
         visit_id=context.visit_id,
         page_id=context.page_id,
         global_visit_id=context.global_visit_id,
@@ -115,6 +127,60 @@ def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
     if chat.agent_id:
         live.push_on_commit([live.agent_told(chat.agent_id)])
     return chat
+
+
+def chats_pass_on_unanswered(*, routing: Routing, now: datetime | None = None) -> int:
+    """Chats an agent left waiting longer than `answer_within_seconds` go to another free
+    agent, and the agent who let them wait is set away, so that nothing more is routed to
+    an empty chair (they keep the chats nobody else could take). A chat that waited
+    `wait_at_most_seconds` in all ends, and the visitor is told. How many moved or ended."""
+    now = now or timezone.now()
+    due = now - timedelta(seconds=routing.answer_within_seconds)
+    waiting = Chat.objects.filter(
+        adapter=routing.alias, state=ChatState.WAITING, routed_at__lte=due
+    ).order_by("routed_at")
+    return sum(_pass_on(chat_id, routing, now) for chat_id in waiting.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def _pass_on(chat_id: str, routing: Routing, now: datetime) -> bool:
+    due = now - timedelta(seconds=routing.answer_within_seconds)
+    chat = Chat.objects.select_for_update().filter(pk=chat_id, state=ChatState.WAITING).first()
+    if chat is None or chat.routed_at > due:
+        return False  # answered, ended or passed on meanwhile (another process swept it)
+    told = []
+    if chat.agent_id is not None:
+        AgentStatus.objects.filter(user_id=chat.agent_id).update(available=False)
+        told.append(live.agent_told(chat.agent_id))
+    if now - chat.created_at >= timedelta(seconds=routing.wait_at_most_seconds):
+        chat.state, chat.ended_at = ChatState.ENDED, now
+        chat.save(update_fields=["state", "ended_at"])
+        _post(chat, sender=Sender.SYSTEM, text=NOBODY_ANSWERED, state=ChatState.ENDED)
+        live.push_on_commit(told)
+        return True
+    agent_status = _free_agent(routing, now=now, but=chat.agent_id)
+    chat.routed_at = now
+    if agent_status is None:
+        chat.save(update_fields=["routed_at"])  # looked at again after another wait
+        live.push_on_commit(told)
+        return False
+    chat.agent = agent_status.user
+    chat.save(update_fields=["agent", "routed_at"])
+    _post(chat, sender=Sender.SYSTEM, text=PASSED_ON, state=ChatState.WAITING)
+    live.push_on_commit([*told, live.agent_told(agent_status.user_id)])
+    return True
+
+
+def _free_agent(routing: Routing, *, now=None, but: int | None = None) -> AgentStatus | None:
+    """The agent to route to (in a transaction). The available agents are locked first: two
+    visitors accepting at once must not both take an agent's last free place."""
+    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
+    free = selectors.agents_free(
+        group=routing.group, seen_within_seconds=routing.seen_within_seconds, now=now
+    )
+    if but is not None:
+        free = free.exclude(user_id=but)
+    return free.first()
 
 
 @transaction.atomic

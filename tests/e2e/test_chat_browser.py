@@ -1,7 +1,8 @@
 """The built-in chat in a real Chromium: an agent signs in to the console and says they are
 available; a visitor on a customer's page of another origin is invited, accepts, and chats
 with the agent inside the invitation's frame. The agent sees the visitor's pages and the
-invitation that started it, and each sees the other typing."""
+invitation that started it, and each sees the other typing; the chat follows the visitor to
+their next page."""
 
 import httpx
 import pytest
@@ -54,7 +55,9 @@ def engage(gwe, visit_id: str) -> str:
     return response.json()["invitationID"]
 
 
-def test_a_visitor_and_an_agent_chat_from_an_invitation(chat_gwe, agent_console, visitor_page):
+def test_a_visitor_and_an_agent_chat_from_an_invitation(
+    chat_gwe, shop, agent_console, visitor_page
+):
     console = agent_console
     availability = console.locator("#availability")
     availability.wait_for()
@@ -102,12 +105,17 @@ def test_a_visitor_and_an_agent_chat_from_an_invitation(chat_gwe, agent_console,
     chat.locator("#chat-log li.agent", has_text="Yes, we do.").wait_for(timeout=WAIT)
     status.filter(has_text="You are chatting with admin.").wait_for(timeout=WAIT)
 
-    # The chat page loaded again (a reload, a dropped connection) replays the transcript once.
+    # The visitor goes on to another page: the chat comes with them, its transcript once,
+    # and the conversation goes on there.
     said = [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()]
-    frame = next(f for f in visitor_page.frames if "/server/resources/chat.html" in f.url)
-    frame.goto(frame.url)
+    checkout = shop.add("/checkout", shop_page(chat_gwe.url, "<h1>Checkout</h1>", title="Pay"))
+    visitor_page.goto(checkout)
     chat.locator("#chat-log li.agent", has_text="Yes, we do.").wait_for(timeout=WAIT)
     assert [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()] == said
+    assert get_ids(visitor_page)["visitID"] == ids["visitID"]
+    console.locator("#message-input").fill("Your basket is waiting.")
+    console.locator("#message-input").press("Enter")
+    chat.locator("#chat-log li.agent", has_text="Your basket is waiting.").wait_for(timeout=WAIT)
 
     # The visitor ends the chat: both are told.
     chat.locator("#chat-end").click()

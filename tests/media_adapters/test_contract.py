@@ -64,3 +64,7 @@ def test_a_wrong_setting_stops_it_at_start_up(harness):
 
 def test_cancelling_what_it_does_not_know_is_harmless(harness):
     harness.adapter.cancel("no-such-reference")
+
+
+def test_nothing_follows_the_visitor_for_what_it_does_not_know(harness):
+    assert harness.adapter.resume("no-such-reference") is None

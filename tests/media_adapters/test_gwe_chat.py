@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from websockets.sync.client import connect
 
 from gwe.asgi import application
@@ -27,6 +28,7 @@ from media_adapters.gwe_chat import GweChatAdapter, live, services
 from media_adapters.gwe_chat.access import visitor_token, visitor_token_valid
 from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatState, Sender
 from notifications.bus import Published
+from notifications.models import Notification
 from tests.media_adapters.harness import context
 from tests.support.factories import record_event, start_page
 
@@ -164,6 +166,125 @@ def test_its_settings_are_checked_at_start_up():
         GweChatAdapter(alias="bad", group="")
     with pytest.raises(ImproperlyConfigured, match="seen_within_seconds"):
         GweChatAdapter(alias="bad", seen_within_seconds=5)
+    with pytest.raises(ImproperlyConfigured, match="answer_within_seconds"):
+        GweChatAdapter(alias="bad", answer_within_seconds=2)
+    with pytest.raises(ImproperlyConfigured, match=r"wait_at_most_seconds .* at least 90"):
+        GweChatAdapter(alias="bad", answer_within_seconds=90, wait_at_most_seconds=60)
+
+
+# ---- chats left waiting --------------------------------------------------------------------
+
+
+def waited(chat: Chat, seconds: float, *, in_all: float | None = None) -> None:
+    """The chat has waited this long for its agent (and `in_all` since it started)."""
+    now = timezone.now()
+    Chat.objects.filter(pk=chat.pk).update(
+        routed_at=now - timedelta(seconds=seconds),
+        created_at=now - timedelta(seconds=in_all if in_all is not None else seconds),
+    )
+
+
+@pytest.fixture
+def told(monkeypatch):
+    """Who hears of what is done: the bus keys pushed to (once it has committed)."""
+    keys: list[str] = []
+    monkeypatch.setattr(live, "_publish", lambda items: keys.extend(p.visit_id for p in items))
+    return keys
+
+
+def pass_on(adapter: GweChatAdapter) -> int:
+    return services.chats_pass_on_unanswered(routing=adapter.routing)
+
+
+@pytest.mark.django_db
+def test_a_chat_left_waiting_goes_to_another_agent_and_the_first_is_set_away(
+    chat_adapter, told, django_capture_on_commit_callbacks
+):
+    ann = make_agent("ann")
+    chat = chat_of(start(chat_adapter))
+    bob = make_agent("bob")
+    waited(chat, 59)
+    assert pass_on(chat_adapter) == 0  # not yet: it may wait 60 s for ann
+
+    waited(chat, 61)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pass_on(chat_adapter) == 1
+
+    chat.refresh_from_db()
+    assert (chat.agent, chat.state) == (bob, ChatState.WAITING)
+    assert AgentStatus.objects.get(user=ann).available is False
+    last = chat.messages.latest("seq")
+    assert (last.sender, last.text, last.state) == ("system", services.PASSED_ON, "waiting")
+    # The visitor reads it; ann's console drops the chat and shows her away; bob's lists it.
+    assert set(told) == {live.chat_key(chat.pk), live.agent_key(ann.pk), live.agent_key(bob.pk)}
+    assert pass_on(chat_adapter) == 0  # bob has his 60 s
+
+
+@pytest.mark.django_db
+def test_with_nobody_else_free_the_chat_waits_on_and_is_looked_at_again_later(chat_adapter):
+    ann = make_agent("ann")
+    make_agent("bob", available=False)
+    chat = chat_of(start(chat_adapter))
+    waited(chat, 61)
+
+    assert pass_on(chat_adapter) == 0
+
+    chat.refresh_from_db()
+    assert (chat.agent, chat.state, chat.last_seq) == (ann, ChatState.WAITING, 1)
+    assert AgentStatus.objects.get(user=ann).available is False  # nothing new for her
+    assert timezone.now() - chat.routed_at < timedelta(seconds=5)
+    services.chat_answer(chat_id=chat.pk, agent=ann)  # she may still take it
+    chat.refresh_from_db()
+    assert chat.state == ChatState.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_chat_nobody_answered_in_five_minutes_ends_and_the_visitor_is_told(chat_adapter):
+    make_agent("ann")
+    chat = chat_of(start(chat_adapter))
+    make_agent("bob")
+    waited(chat, 61, in_all=300)
+
+    assert pass_on(chat_adapter) == 1
+
+    chat.refresh_from_db()
+    assert chat.state == ChatState.ENDED
+    last = chat.messages.latest("seq")
+    assert (last.text, last.state) == (services.NOBODY_ANSWERED, "ended")
+
+
+@pytest.mark.django_db
+def test_answered_and_ended_chats_are_never_passed_on(chat_adapter):
+    ann = make_agent("ann")
+    make_agent("bob")
+    answered, ended = chat_of(start(chat_adapter)), chat_of(start(chat_adapter))
+    services.message_post(chat_id=answered.pk, sender=Sender.AGENT, text="Hi", agent=answered.agent)
+    services.chat_end(chat_id=ended.pk, by=Sender.VISITOR)
+    for chat in (answered, ended):
+        waited(chat, 600)
+
+    assert pass_on(chat_adapter) == 0
+    assert [c.agent for c in Chat.objects.order_by("created_at")] == [
+        answered.agent,
+        ended.agent,
+    ]
+    assert AgentStatus.objects.get(user=ann).available is True
+
+
+@pytest.mark.django_db
+def test_every_process_sweeps_for_chats_left_waiting(settings, chat_adapter):
+    """What the server runs every few seconds (GWE_SWEEPS) includes passing chats on."""
+    make_agent("ann")
+    chat = chat_of(start(chat_adapter))
+    make_agent("bob")
+    waited(chat, 61)
+
+    results = {path: import_string(path)() for path in settings.GWE_SWEEPS}
+
+    assert results["media_adapters.gwe_chat.adapter.unanswered_chats_pass_on"] == 1
+    assert settings.GWE_SWEEPS["media_adapters.gwe_chat.adapter.unanswered_chats_pass_on"] <= 10
+    chat.refresh_from_db()
+    assert chat.agent == User.objects.get(username="bob")
 
 
 # ---- start, cancel, tokens -----------------------------------------------------------------
@@ -223,6 +344,43 @@ def test_an_accept_starts_a_chat_embedded_in_the_invitation(client, chat_adapter
     assert first.text == "Chat started from Pricing."
     offered.refresh_from_db()
     assert offered.engagement_reference == chat.pk
+
+
+def chat_frames(page_id: str) -> list[str]:
+    """The content GWE asked this page to embed."""
+    return [
+        n.data["url"]
+        for n in Notification.objects.filter(page_id=page_id, channel="gpe.appendContent")
+    ]
+
+
+@pytest.mark.django_db
+def test_an_open_chat_follows_the_visitor_to_their_next_pages(client, chat_adapter, offered):
+    make_agent("ann")
+    engagement = accept(client, offered)
+    next_page = {"visitID": offered.visit_id, "title": "Checkout"}
+
+    checkout = start_page("https://shop.example/checkout", **next_page)
+    assert chat_frames(checkout.page.pk) == [engagement["url"]]
+
+    services.chat_end(chat_id=chat_of_visit(offered.visit_id).pk, by=Sender.VISITOR)
+    thanks = start_page("https://shop.example/thanks", **next_page)
+    assert chat_frames(thanks.page.pk) == []
+
+
+@pytest.mark.django_db
+def test_what_does_not_embed_stays_on_the_page_it_was_accepted_on(client, offered):
+    """The test settings' in-memory adapter answers with a popup: nothing to follow."""
+    accept(client, offered)
+
+    later = start_page("https://shop.example/later", visitID=offered.visit_id)
+
+    assert later.visit.pk == offered.visit_id
+    assert chat_frames(later.page.pk) == []
+
+
+def chat_of_visit(visit_id: str) -> Chat:
+    return Chat.objects.get(visit_id=visit_id)
 
 
 @pytest.mark.django_db
@@ -781,6 +939,7 @@ from django.contrib.auth.models import Group, User
 from media_adapters.gwe_chat import GweChatAdapter
 from media_adapters.gwe_chat.services import agent_set_available
 from notifications.bus import Published
+from notifications.models import Notification
 from tests.media_adapters.harness import context
 if not User.objects.filter(username="ann").exists():
     ann = User.objects.create_user("ann", password="ann-pass-1", first_name="Ann")

@@ -107,12 +107,17 @@
         chat.followedOn = generation;
       }
     });
-    // A chat that is no longer listed ended meanwhile: following it again brings the end.
-    order.forEach(function (id) {
+    var listedIds = summaries.map(function (summary) { return summary.id; });
+    order.slice().forEach(function (id) {
       var chat = chats[id];
-      if (chat.followedOn !== generation && chat.state !== 'ended') {
+      if (chat.state === 'ended' || listedIds.indexOf(id) !== -1) return;
+      if (chat.followedOn !== generation) {
+        // Not listed after a reconnect: it ended meanwhile, and following it brings the end.
         send({type: 'follow', chat: id, after: chat.lastSeq});
         chat.followedOn = generation;
+      } else {
+        // Not listed while connected, yet not ended: it was passed on to another agent.
+        forget(id);
       }
     });
     if (!selected && order.length) select(order[0]);
@@ -172,6 +177,20 @@
       item.addEventListener('click', function () { select(id); });
       ui.list.appendChild(item);
     });
+  }
+
+  // The chat leaves the console (dismissed once ended, or passed on to another agent).
+  function forget(id) {
+    delete chats[id];
+    order = order.filter(function (other) { return other !== id; });
+    if (selected === id) {
+      selected = null;
+      ui.transcript.textContent = '';
+      ui.context.textContent = '';
+      if (order.length) select(order[0]);
+      else renderConversation();
+    }
+    renderList();
   }
 
   function select(id) {
@@ -338,16 +357,7 @@
   });
   ui.answer.addEventListener('click', function () { send({type: 'answer', chat: selected}); });
   ui.end.addEventListener('click', function () { send({type: 'end', chat: selected}); });
-  ui.dismiss.addEventListener('click', function () {
-    delete chats[selected];
-    order = order.filter(function (id) { return id !== selected; });
-    selected = null;
-    ui.transcript.textContent = '';
-    ui.context.textContent = '';
-    if (order.length) select(order[0]);
-    else renderConversation();
-    renderList();
-  });
+  ui.dismiss.addEventListener('click', function () { forget(selected); });
   ui.composer.addEventListener('submit', function (event) {
     event.preventDefault();
     var text = ui.input.value.trim();
