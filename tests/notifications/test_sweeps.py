@@ -30,7 +30,7 @@ class Page:
 
 
 # database_sync_to_async tidies the thread's connections around each sweep.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_a_serving_process_sweeps_each_at_its_own_pace(settings):
     here = "tests.notifications.test_sweeps"
     settings.GWE_SWEEPS = {f"{here}.often": 0.05, f"{here}.seldom": 10, f"{here}.failing": 0.05}
