@@ -649,6 +649,19 @@ async def agent_socket(user: User) -> Socket:
     return socket
 
 
+async def both_sides() -> tuple[Chat, Socket, Socket]:
+    """A new chat, its agent's console following it and the visitor's page open on it, each
+    having read what came first."""
+    agent, chat = await new_chat()
+    console = await agent_socket(agent)
+    await console.until("chats")
+    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
+    page = visitor(chat.pk)
+    await page.open()
+    await page.until("message")
+    return chat, console, page
+
+
 @database_sync_to_async
 def new_chat(*, username: str = "ann") -> tuple[User, Chat]:
     agent = User.objects.filter(username=username).first() or make_agent(username)
@@ -745,13 +758,7 @@ async def test_a_message_the_bus_lost_is_read_from_the_database(monkeypatch):
 
 @sockets
 async def test_typing_reaches_the_other_side_and_is_not_stored():
-    ann, chat = await new_chat()
-    console = await agent_socket(ann)
-    await console.until("chats")
-    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
-    page = visitor(chat.pk)
-    await page.open()
-    await page.until("message")
+    chat, console, page = await both_sides()
 
     await page.send({"type": "typing"})
     typed = await console.until("typing")
@@ -838,13 +845,7 @@ async def test_bad_frames_get_clear_errors_and_the_socket_stays_open():
 
 @sockets
 async def test_the_visitor_ends_the_chat_and_both_sides_are_told():
-    ann, chat = await new_chat()
-    console = await agent_socket(ann)
-    await console.until("chats")
-    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
-    page = visitor(chat.pk)
-    await page.open()
-    await page.until("message")
+    _, console, page = await both_sides()
 
     await page.send({"type": "end"})
     ended = await page.until("message")
