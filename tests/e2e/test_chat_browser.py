@@ -2,7 +2,8 @@
 available; a visitor on a customer's page of another origin is invited, accepts, and chats
 with the agent inside the invitation's frame. The agent sees the visitor's pages and the
 invitation that started it, and each sees the other typing; the chat follows the visitor to
-their next page."""
+their next page. A chat the agent leaves waiting goes to another agent, by the server's own
+sweep."""
 
 import httpx
 import pytest
@@ -130,3 +131,50 @@ def test_a_visitor_and_an_agent_chat_from_an_invitation(
     ).json()
     started = [e for e in history if e["eventName"] == "EngagementStarted"]
     assert [e["data"]["invitationID"] for e in started] == [invitation_id]
+
+
+LEFT_WAITING = """
+from datetime import timedelta
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from media_adapters.gwe_chat.models import AgentStatus, Chat
+bob = User.objects.create_user("bob", password="bob-pass-1")
+bob.groups.add(Group.objects.get(name="agents"))
+AgentStatus.objects.create(user=bob, available=True, last_seen=timezone.now())
+Chat.objects.filter(state="waiting").update(routed_at=timezone.now() - timedelta(seconds=61))
+"""
+
+
+def test_a_chat_the_agent_leaves_waiting_goes_to_another(chat_gwe, agent_console, visitor_page):
+    console = agent_console
+    availability = console.locator("#availability")
+    console.wait_for_selector("#availability:not([disabled])", timeout=WAIT)
+    if availability.get_attribute("aria-pressed") != "true":
+        availability.click()
+    console.wait_for_selector('#availability[aria-pressed="true"]', timeout=WAIT)
+    engage(chat_gwe, get_ids(visitor_page)["visitID"])
+    visitor_page.frame_locator("iframe[data-gwe-notification]").locator(
+        '[data-gwe-action="accept"]'
+    ).click(timeout=WAIT)
+    chat = visitor_page.frame_locator("iframe[data-gwe-notification]")
+    chat.locator("#chat-status", has_text="Waiting for an adviser").wait_for(timeout=WAIT)
+    offered = console.locator("#chat-list li[data-chat]")
+    offered.first.wait_for(timeout=WAIT)
+
+    # The admin does not answer for a minute, and Bob is free: the server's own sweep (every
+    # 10 s) passes the chat on.
+    chat_gwe.manage("shell", "--no-imports", "-c", LEFT_WAITING)
+
+    chat.locator("#chat-log li", has_text="passing you on to another adviser").wait_for(
+        timeout=3 * WAIT
+    )
+    console.wait_for_selector('#availability[aria-pressed="false"]', timeout=WAIT)
+    assert offered.count() == 0
+    owner = chat_gwe.manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from media_adapters.gwe_chat.models import Chat; "
+        "print(Chat.objects.filter(state='waiting').get().agent.username)",
+    )
+    assert owner.strip() == "bob"
