@@ -15,34 +15,15 @@ from invitations.models import (
     CategoryTag,
     EngagementDecision,
     EngagementPolicy,
-    EngagementRule,
     Invitation,
-    InvitationTemplate,
     OpeningHours,
 )
 from invitations.rules import in_order
 from invitations.schedule import WeeklySchedule
 from notifications.models import Notification
-from tests.support.factories import record_event, start_page
+from tests.support.factories import record_event, rule, start_page
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_configuration():
-    forget_configuration()
-    yield
-    forget_configuration()
-
-
-def rule(**conditions) -> EngagementRule:
-    made = EngagementRule.objects.create(
-        name=conditions.pop("name", f"rule {EngagementRule.objects.count() + 1}"),
-        template=InvitationTemplate.objects.get(slug=conditions.pop("template", "invite")),
-        **conditions,
-    )
-    forget_configuration()
-    return made
 
 
 def offered(visit) -> list[Invitation]:

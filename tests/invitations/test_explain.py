@@ -7,33 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gwe.models import Event
-from invitations.config import forget_configuration
 from invitations.explain import explain
 from invitations.models import (
     EngagementDecision,
     EngagementPolicy,
-    EngagementRule,
     Invitation,
-    InvitationTemplate,
 )
-from tests.support.factories import record_event, start_page
+from tests.support.factories import record_event, rule, start_page
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_configuration():
-    forget_configuration()
-    yield
-    forget_configuration()
-
-
-def rule(name: str, **conditions) -> EngagementRule:
-    made = EngagementRule.objects.create(
-        name=name, template=InvitationTemplate.objects.get(slug="invite"), **conditions
-    )
-    forget_configuration()
-    return made
 
 
 def test_each_condition_says_whether_it_holds():

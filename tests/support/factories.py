@@ -1,9 +1,12 @@
-"""Visits, pages and events made the way the tracker makes them: through the services."""
+"""Visits, pages and events made the way the tracker makes them, through the services; and
+engagement rules as the admin saves them."""
 
 import itertools
 
 from gwe import services
 from gwe.protocol import parse_event, parse_page
+from invitations.config import forget_configuration
+from invitations.models import EngagementRule, InvitationTemplate
 
 _client_ids = itertools.count(1)
 
@@ -21,3 +24,14 @@ def record_event(started: services.PageStarted, name: str = "AddToCart", **field
         **fields,
     }
     return services.event_record(message=parse_event(message))
+
+
+def rule(name: str | None = None, *, template: str = "invite", **conditions) -> EngagementRule:
+    """An enabled rule offering `template`; the engine sees it at once."""
+    made = EngagementRule.objects.create(
+        name=name or f"rule {EngagementRule.objects.count() + 1}",
+        template=InvitationTemplate.objects.get(slug=template),
+        **conditions,
+    )
+    forget_configuration()
+    return made
