@@ -18,12 +18,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,uvicorn]"
 	touch $@
 
-run: export GWE_DEBUG ?= 1
-run: install
+run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py gwe_demo --url http://$(HOST):$(PORT)
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) gwe.asgi:application
+
+# This checkout's development settings, read by gwe/settings.py (so by manage.py too); the
+# environment's own values win. Written once: delete it for a new secret.
+.env: | install
+	@umask 077 && { echo "# Development settings of this checkout, written by make run. Not for production."; \
+	  echo "GWE_DEBUG=1"; \
+	  echo "GWE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; } > $@
+	@echo "wrote $@ (GWE_DEBUG=1 and a secret key of this checkout's own)"
 
 test: lint
 	$(BIN)/pytest
@@ -45,4 +52,4 @@ bench: install
 	$(BIN)/python -m tests.bench.run
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* .env

@@ -6,6 +6,7 @@ turn a feature off.
 
 import json
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -83,3 +84,31 @@ def env_json_object(name: str) -> dict:
     if not isinstance(value, dict):
         raise ImproperlyConfigured(f"{name} must be a JSON object")
     return value
+
+
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def load_env_file(path: Path, *, required: bool = False) -> None:
+    """Variables from a file of NAME=VALUE lines (# starts a comment), for those the
+    environment does not set: the environment always wins. A missing file is no error
+    unless it was asked for by name."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        if required:
+            raise ImproperlyConfigured(f"GWE_ENV_FILE={str(path)!r} does not exist") from None
+        return
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path} cannot be read: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(line)
+        if match is None:
+            raise ImproperlyConfigured(f"{path}, line {number}: write it as NAME=VALUE")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(name, value)

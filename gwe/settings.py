@@ -1,14 +1,30 @@
 """GWE settings: one module, driven by the environment (see docs/configuration.md)."""
 
+import os
 import zoneinfo
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from gwe.env import env_bool, env_int, env_json_object, env_list, env_origins, env_str
+from gwe.env import (
+    env_bool,
+    env_int,
+    env_json_object,
+    env_list,
+    env_origins,
+    env_str,
+    load_env_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A checkout's own settings file, under the environment's values: `make run` writes .env
+# there (GWE_DEBUG=1 and a secret of its own) so that manage.py finds the same settings.
+# Production sets its variables itself (or names a file here); GWE_ENV_FILE= reads none.
+_env_file = env_str("GWE_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_env_file(Path(_env_file), required="GWE_ENV_FILE" in os.environ)
 
 DEBUG = env_bool("GWE_DEBUG", False)
 

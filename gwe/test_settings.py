@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("GWE_DEBUG", "1")
+# A developer's .env (written by `make run`) must not change what the tests see; the servers
+# the tests start inherit this too.
+os.environ.setdefault("GWE_ENV_FILE", "")
 
 from gwe.settings import *  # noqa: F403
 

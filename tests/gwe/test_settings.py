@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from gwe.env import env_bool, env_int, env_origins, env_str
+from gwe.env import env_bool, env_int, env_origins, env_str, load_env_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
@@ -49,11 +49,12 @@ def test_origins_are_comma_separated_and_checked(monkeypatch):
 
 
 def manage(*args, **env):
+    """manage.py as production runs it: no development .env unless the test names one."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GWE_", "DJANGO_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "GWE_ENV_FILE": "", **env},
         capture_output=True,
         text=True,
         check=False,
@@ -79,3 +80,45 @@ def test_production_without_a_secret_key_refuses_to_start():
 
     assert result.returncode != 0
     assert "GWE_SECRET_KEY is required" in result.stderr
+
+
+def test_an_env_file_fills_in_what_the_environment_does_not_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("GWE_TIME_ZONE", "Europe/Paris")
+    monkeypatch.delenv("GWE_SOMETHING", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text('# comment\n\nGWE_TIME_ZONE=UTC\nexport GWE_SOMETHING="a b"\n')
+
+    load_env_file(env_file)
+
+    assert os.environ["GWE_TIME_ZONE"] == "Europe/Paris"  # the environment wins
+    assert os.environ["GWE_SOMETHING"] == "a b"
+
+
+def test_a_line_that_is_not_an_assignment_names_the_file_and_line(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("GWE_DEBUG=1\nthis is not it\n")
+
+    with pytest.raises(ImproperlyConfigured, match=r"\.env, line 2: write it as NAME=VALUE"):
+        load_env_file(env_file)
+
+
+def test_manage_py_finds_the_development_settings_make_run_wrote(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("GWE_DEBUG=1\nGWE_SECRET_KEY=a-development-secret-of-this-checkout\n")
+
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        GWE_ENV_FILE=str(env_file),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "True"
+
+
+def test_an_env_file_named_but_missing_stops_the_server(tmp_path):
+    result = manage("check", GWE_ENV_FILE=str(tmp_path / "nowhere.env"))
+
+    assert result.returncode != 0
+    assert "does not exist" in result.stderr

@@ -1,7 +1,10 @@
 """`make run` calls this: the demo's business events, and an admin to log in with, who is
 also an agent of the built-in chat."""
 
+import contextlib
 import secrets
+import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +49,14 @@ DEMO_RULE = {
 }
 
 
+def manage_py() -> str:
+    """How to run manage.py from here, as the user would type it: .venv/bin/python manage.py."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path.cwd())
+    return f"{python} manage.py"
+
+
 class Command(BaseCommand):
     help = "Load the demo's business events and engagement rule, and make sure an admin exists."
 
@@ -66,14 +77,24 @@ class Command(BaseCommand):
             agents, _ = Group.objects.get_or_create(name="agents")
             get_user_model().objects.get(username=username).groups.add(agents)
         url = url.rstrip("/")
+        python = manage_py()
         self.stdout.write(self.style.SUCCESS("GWE is ready."))
-        self.stdout.write(f"  Demo shop:  {url}/demo/")
-        self.stdout.write(f"  Admin:      {url}/admin/  (user {username}, {password})")
+        self.stdout.write(f"  Demo shop:   {url}/demo/")
+        self.stdout.write(f"  Admin:       {url}/admin/  (user {username}, {password})")
+        self.stdout.write(f"  Agents:      {url}/agent/  (user {username})")
+        self.stdout.write(f"  REST API:    {url}/server/api/docs/")
+        self.stdout.write(f"  API account: {python} gwe_api_account crm --can all")
         self.stdout.write(
-            f"  Agent:      {url}/agent/  (click Available, then open the pricing page)"
+            self.style.WARNING(
+                "Rules invite only while an agent is Available: open the agent console and "
+                "click Available,"
+            )
         )
-        self.stdout.write(f"  REST API:   {url}/server/api/docs/")
-        self.stdout.write(f"  API token:  python manage.py drf_create_token {username}")
+        self.stdout.write(
+            self.style.WARNING(
+                f"then, in another browser, stay 8 s on {url}/demo/pricing/ to be invited."
+            )
+        )
 
     def define(self, *, name: str, values: list[dict], **fields) -> None:
         definition, _ = BusinessEventDefinition.objects.update_or_create(name=name, defaults=fields)
@@ -85,7 +106,7 @@ class Command(BaseCommand):
     def ensure_admin(self, username: str) -> str:
         User = get_user_model()
         if User.objects.filter(username=username).exists():
-            return f"password unchanged; reset it with: python manage.py changepassword {username}"
+            return f"password unchanged; reset it with: {manage_py()} changepassword {username}"
         # A well-known password only on a development server; otherwise a random one, shown once.
         password = "admin" if settings.DEBUG else secrets.token_urlsafe(12)
         User.objects.create_superuser(username, "", password)
