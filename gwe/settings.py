@@ -208,9 +208,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "history", "description": "What visitors did: visits, pages and events."},
+        {
+            "name": "notifications",
+            "description": "Push messages to a visit's live pages, and follow their delivery.",
+        },
+        {
+            "name": "engagement",
+            "description": "Offer an invitation to a visit or withdraw it (external "
+            "strategies), and the steps the invitation's page reports.",
+        },
+        {"name": "reports", "description": "How invitations fared."},
+        {
+            "name": "tracker",
+            "description": "The tracker's HTTP endpoint, for pages that cannot open a "
+            "WebSocket (docs/tracker-protocol.md).",
+        },
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "notifications.schema.add_notify_operation",
+        # The endpoints that are not DRF views: the ASGI consumers, the invitation steps.
+        "gwe.schema.add_non_drf_operations",
     ],
 }
 

@@ -4,7 +4,7 @@ invitation report."""
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -39,6 +39,9 @@ class NoEngageSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", max_length=256)
 
 
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones")
+
+
 def require(request, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied()
@@ -54,13 +57,32 @@ class EngageView(APIView):
 
     @extend_schema(
         operation_id="engage",
+        summary="Offer an invitation to a visit now",
+        tags=["engagement"],
         request=EngageSerializer,
         responses={
-            202: OpenApiResponse(description="{invitationID}"),
-            404: OpenApiResponse(description="unknown visit, page or invitation"),
+            202: OpenApiResponse(
+                inline_serializer("Engaged", {"invitationID": serializers.CharField()}),
+                description="offered: pushed to the page",
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="a malformed body or id"),
+            401: UNAUTHORIZED,
+            403: OpenApiResponse(
+                ErrorSerializer, description="the account lacks invitations.add_invitation"
+            ),
+            404: OpenApiResponse(
+                ErrorSerializer, description="unknown visit, page or enabled invitation"
+            ),
             409: OpenApiResponse(
-                description="{reason}: the visit has ended, or the engagement policy refuses "
-                "(another invitation pending, a cap, nobody available)"
+                inline_serializer(
+                    "EngageRefused",
+                    {
+                        "reason": serializers.CharField(),
+                        "error": serializers.CharField(help_text="the reason, as every error"),
+                    },
+                ),
+                description="the visit has ended, or the engagement policy refuses "
+                "(another invitation pending, a cap, nobody available)",
             ),
         },
     )
@@ -100,10 +122,23 @@ class NoEngageView(APIView):
 
     @extend_schema(
         operation_id="noengage",
+        summary="Withdraw a visit's pending invitations",
+        tags=["engagement"],
         request=NoEngageSerializer,
         responses={
-            200: OpenApiResponse(description="{cancelled: [invitationID, ...]}"),
-            404: OpenApiResponse(description="unknown visit"),
+            200: OpenApiResponse(
+                inline_serializer(
+                    "Withdrawn",
+                    {"cancelled": serializers.ListField(child=serializers.CharField())},
+                ),
+                description="the invitations cancelled (none is fine)",
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="a malformed body"),
+            401: UNAUTHORIZED,
+            403: OpenApiResponse(
+                ErrorSerializer, description="the account lacks invitations.change_invitation"
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="unknown visit"),
         },
     )
     def post(self, request):
@@ -217,7 +252,7 @@ class InvitationReportView(APIView):
                 description="a malformed date, `to` before `from`, more than "
                 f"{reporting.MAX_DAYS} days, an unknown template or rule",
             ),
-            401: OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones"),
+            401: UNAUTHORIZED,
             403: OpenApiResponse(
                 ErrorSerializer, description="the account lacks invitations.view_invitation"
             ),

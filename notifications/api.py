@@ -1,18 +1,36 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe.ids import is_valid_id
+from gwe.serializers import ErrorSerializer
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
+
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones")
+
+
+def _path_id(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
 
 
 class NotificationDetailView(APIView):
     """A notification and its delivery status (queued, delivered to N pages, expired)."""
 
-    @extend_schema(operation_id="notification", responses=NotificationSerializer)
+    @extend_schema(
+        operation_id="notification",
+        summary="A notification and its delivery status",
+        tags=["notifications"],
+        parameters=[_path_id("notification_id", "an id notify answered with")],
+        responses={
+            200: NotificationSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(ErrorSerializer, description="no such notification"),
+        },
+    )
     def get(self, request, notification_id: str):
         if not is_valid_id(notification_id):
             raise ValidationError({"notificationID": "not a well-formed id"})
@@ -23,7 +41,18 @@ class NotificationDetailView(APIView):
 class VisitNotificationsView(APIView):
     """A visit's notifications, newest first."""
 
-    @extend_schema(operation_id="visit_notifications", responses=NotificationSerializer(many=True))
+    @extend_schema(
+        operation_id="visit_notifications",
+        summary="A visit's notifications, newest first",
+        description="At most 500; none for a visit GWE does not know.",
+        tags=["notifications"],
+        parameters=[_path_id("visit_id", "the visit")],
+        responses={
+            200: NotificationSerializer(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
+            401: UNAUTHORIZED,
+        },
+    )
     def get(self, request, visit_id: str):
         if not is_valid_id(visit_id):
             raise ValidationError({"visitID": "not a well-formed visit id"})

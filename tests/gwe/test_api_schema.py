@@ -1,10 +1,14 @@
+import json
 import re
 
+import pytest
 from django.urls import include, path
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+from gwe import tracker
+from invitations.services import PAGE_STEPS
 from tests.gwe.test_history_api import EVENT_KEYS
 
 HISTORY_PATHS = {
@@ -90,3 +94,164 @@ def test_the_notify_endpoint_is_documented_with_its_errors(client):
     assert operation["operationId"] == "notify"
     assert {"202", "400", "401", "403", "404", "413", "503"} <= set(operation["responses"])
     assert schema["components"]["schemas"]["NotifyItem"]["required"] == ["channel"]
+
+
+TAGS = ["history", "notifications", "engagement", "reports", "tracker"]
+TRACKER = "/server/data/tracker"
+INVITATION_STEP = "/server/data/invitations/{invitationID}/{step}"
+CREDENTIALED = {
+    ("post", "/server/data/notification/notify/{visitID}"): "notify",
+    ("get", "/server/data/notification/{notification_id}"): "notification",
+    ("get", "/server/data/notification/visit/{visit_id}"): "visit_notifications",
+    ("post", "/server/data/gateway/engage"): "engage",
+    ("post", "/server/data/gateway/noengage"): "noengage",
+    ("get", "/server/data/reports/invitations"): "invitation_report",
+    **{("get", url): operation_id for url, operation_id in HISTORY_PATHS.items()},
+}
+PUBLIC = {
+    ("post", TRACKER): "tracker",
+    ("options", TRACKER): "tracker_preflight",
+    ("post", INVITATION_STEP): "invitation_step",
+}
+
+
+def operations(schema: dict):
+    for url, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield (method, url), operation
+
+
+def response_schema(schema: dict, operation: dict, status: str) -> dict:
+    ref = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+
+
+def test_every_operation_has_a_summary_and_one_of_the_declared_tags(client):
+    schema = served_schema(client)
+
+    assert [tag["name"] for tag in schema["tags"]] == TAGS
+    assert all(tag["description"] for tag in schema["tags"])
+    found = {key: operation["operationId"] for key, operation in operations(schema)}
+    assert found == {**CREDENTIALED, **PUBLIC}
+    for key, operation in operations(schema):
+        assert operation.get("summary"), f"{key} has no summary"
+        assert len(operation["tags"]) == 1, key
+        assert operation["tags"][0] in TAGS, key
+
+
+def test_operations_are_grouped_by_what_an_integrator_does(client):
+    schema = served_schema(client)
+
+    tag_of = {operation["operationId"]: operation["tags"][0] for _, operation in operations(schema)}
+    assert {tag: sorted(o for o, t in tag_of.items() if t == tag) for tag in TAGS} == {
+        "history": ["identity_visits", "page_events", "visit", "visit_events"],
+        "notifications": ["notification", "notify", "visit_notifications"],
+        "engagement": ["engage", "invitation_step", "noengage"],
+        "reports": ["invitation_report"],
+        "tracker": ["tracker", "tracker_preflight"],
+    }
+
+
+def test_server_to_server_operations_need_credentials_and_say_why_they_refuse(client):
+    schema = served_schema(client)
+
+    for (method, url), operation_id in CREDENTIALED.items():
+        operation = schema["paths"][url][method]
+        assert {"basicAuth": []} in operation["security"], operation_id
+        assert {"tokenAuth": []} in operation["security"], operation_id
+        assert {"400", "401"} <= set(operation["responses"]), operation_id
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")) and (operation_id, status) != ("notify", "503"):
+                assert "error" in response_schema(schema, operation, status)["properties"]
+                assert response["description"]
+
+
+def test_operations_that_check_a_permission_document_403(client):
+    schema = served_schema(client)
+
+    checked = {"notify", "engage", "noengage", "invitation_report", *HISTORY_PATHS.values()}
+    for (method, url), operation_id in CREDENTIALED.items():
+        responses = schema["paths"][url][method]["responses"]
+        assert ("403" in responses) == (operation_id in checked), operation_id
+
+
+def test_engage_documents_its_answers_and_its_refusal(client):
+    schema = served_schema(client)
+
+    operation = schema["paths"]["/server/data/gateway/engage"]["post"]
+    assert set(operation["responses"]) == {"202", "400", "401", "403", "404", "409"}
+    assert set(response_schema(schema, operation, "409")["properties"]) == {"reason", "error"}
+    assert set(response_schema(schema, operation, "202")["properties"]) == {"invitationID"}
+    noengage = schema["paths"]["/server/data/gateway/noengage"]["post"]
+    assert set(response_schema(schema, noengage, "200")["properties"]) == {"cancelled"}
+
+
+def test_the_tracker_endpoint_is_public_and_documents_batches_and_errors(client):
+    schema = served_schema(client)
+
+    post = schema["paths"][TRACKER]["post"]
+    assert post["security"] == []
+    assert set(post["responses"]) == {"200", "400", "403", "404", "410", "413"}
+    for status in ("400", "403", "404", "410", "413"):
+        assert set(response_schema(schema, post, status)["properties"]) == {"error", "index"}
+    body = post["requestBody"]["content"]["text/plain"]["schema"]["oneOf"]
+    assert body[0] == {"$ref": "#/components/schemas/TrackerMessage"}
+    assert body[1]["type"] == "array"
+    assert body[1]["maxItems"] == tracker.MAX_BATCH
+    preflight = schema["paths"][TRACKER]["options"]
+    assert preflight["security"] == []
+    assert "Access-Control-Allow-Methods" in preflight["responses"]["204"]["headers"]
+
+
+@pytest.mark.django_db
+def test_the_documented_tracker_replies_are_those_the_tracker_sends(client):
+    components = served_schema(client)["components"]["schemas"]
+    documented = {
+        reply["properties"]["type"]["enum"][0]: set(reply["properties"])
+        for reply in components["TrackerReply"]["oneOf"]
+    }
+
+    ids, pong = tracker.handle_batch(
+        [{"type": "page", "url": "https://shop.example/"}, {"type": "ping"}]
+    )
+    (ack,) = tracker.handle_batch(
+        {"type": "event", "token": ids["token"], "id": "c-1", "eventName": "AddToCart"}
+    )
+
+    assert set(documented) == {"ids", "ack", "pong"}
+    for reply in (ids, ack, pong):
+        assert set(reply) == documented[reply["type"]]
+
+
+def test_the_invitation_steps_are_public_and_document_every_refusal(client):
+    schema = served_schema(client)
+
+    operation = schema["paths"][INVITATION_STEP]["post"]
+    assert operation["security"] == []
+    assert set(operation["responses"]) == {"200", "400", "403", "404", "409", "410", "413"}
+    for status in ("400", "403", "404", "409", "410", "413"):
+        assert "error" in response_schema(schema, operation, status)["properties"]
+    step = next(p for p in operation["parameters"] if p["name"] == "step")
+    assert step["schema"]["enum"] == list(PAGE_STEPS)
+    done = response_schema(schema, operation, "200")
+    assert set(done["properties"]) == {"invitationID", "state", "engagement"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema["components"]["schemas"][body.rsplit("/", 1)[1]]["required"] == ["token"]
+
+
+def test_every_reference_in_the_schema_names_a_component(client):
+    schema = served_schema(client)
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(schema))
+
+    assert refs
+    assert set(refs) <= set(schema["components"]["schemas"])
+
+
+def test_the_whole_api_documents_itself_without_warnings():
+    GENERATOR_STATS.reset()
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert not GENERATOR_STATS, "drf-spectacular warned about the API"
+    validate_schema(schema)
+    assert {TRACKER, INVITATION_STEP} <= set(schema["paths"])
