@@ -6,9 +6,9 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from gwe.embedding import embeddable
 from invitations.views import invitation_page
 from notifications.bus import get_bus
 
@@ -16,23 +16,16 @@ TRACKER_SCRIPT = Path(__file__).parent / "tracker" / "GPE.js"
 
 
 @require_GET
-@xframe_options_exempt
+@embeddable
 def resource(request: HttpRequest, name: str) -> HttpResponse:
-    """An invitation or other content that `gpe.appendContent` loads into a page's iframe:
-    framable by the sites allowed to embed the tracker, and by nobody else."""
+    """An invitation or other content that `gpe.appendContent` loads into a page's iframe."""
     response = invitation_page(request, name)
     if response is None:
         try:
             response = render(request, f"resources/{name}.html")
         except TemplateDoesNotExist:
             raise Http404(f"no resource {name}.html") from None
-    response["Content-Security-Policy"] = f"frame-ancestors {_frame_ancestors()}"
     return response
-
-
-def _frame_ancestors() -> str:
-    origins = settings.GWE_ALLOWED_ORIGINS
-    return "*" if "*" in origins else " ".join(["'self'", *origins])
 
 
 @require_GET

@@ -104,7 +104,10 @@ def invitation_offer(
         message = NotifyMessage(
             channel="gpe.appendContent",
             page_id=page.pk,
-            data={"url": f"/server/resources/{template.slug}.html?{urlencode(query)}"},
+            data={
+                "url": f"/server/resources/{template.slug}.html?{urlencode(query)}",
+                "engagement": invitation.pk,  # the page shows one frame per engagement
+            },
             ttl_seconds=template.timeout_seconds,
         )
         try:

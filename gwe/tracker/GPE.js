@@ -464,15 +464,20 @@
 
   // Loads GWE content (an invitation) into the page, in an iframe: the page's CSS and
   // scripts cannot reach it, nor it them; it talks to the tracker with postMessage.
+  // One frame per engagement: a single-page app keeps its document across route changes,
+  // so the chat that follows the visitor to the new page is already there.
   function appendContent(data, meta) {
+    var engagement = data.engagement ? String(data.engagement) : '';
+    if (engagement && frameOf(engagement)) return log('already shown', engagement);
     var url = new URL(data.url, endpoint() + '/').href;
     var container = (data.container && document.querySelector(data.container)) || document.body;
     var frame = document.createElement('iframe');
     frame.name = 'gwe-' + meta.id;
     frame.title = 'Invitation';
     frame.setAttribute('data-gwe-notification', meta.id);
+    if (engagement) frame.setAttribute('data-gwe-engagement', engagement);
     frame.setAttribute('style', FRAME_STYLE);
-    frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-popups allow-same-origin');
+    // No sandbox attribute: GWE's pages sandbox themselves (gwe/embedding.py).
     container.appendChild(frame);
     if ((data.method || 'GET').toUpperCase() === 'POST') {
       var form = document.createElement('form');
@@ -486,6 +491,14 @@
     } else {
       frame.src = url;
     }
+  }
+
+  function frameOf(engagement) {
+    var frames = document.querySelectorAll('iframe[data-gwe-engagement]');
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].getAttribute('data-gwe-engagement') === engagement) return frames[i];
+    }
+    return null;
   }
 
   // Takes back content GWE withdrew (an invitation cancelled by the engagement gateway).

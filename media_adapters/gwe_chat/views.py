@@ -1,21 +1,19 @@
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from gwe.embedding import embeddable
 from media_adapters.gwe_chat import access, selectors, services
 
 
 @require_GET
-@xframe_options_exempt
+@embeddable
 def visitor_chat(request: HttpRequest) -> HttpResponse:
-    """The visitor's side of a chat, shown in the invitation's iframe on the customer's
-    page: framable by the sites allowed to embed the tracker, and by nobody else."""
+    """The visitor's side of a chat, shown in the invitation's iframe on the customer's page."""
     chat_id = request.GET.get("chat", "")[:64]
     token = request.GET.get("token", "")[:200]
     if access.visitor_token_valid(chat_id, token):
@@ -28,9 +26,6 @@ def visitor_chat(request: HttpRequest) -> HttpResponse:
         response = render(request, "chat/visitor.html", {"runtime": runtime})
     else:
         response = render(request, "chat/visitor.html", {"refused": True}, status=403)
-    origins = settings.GWE_ALLOWED_ORIGINS
-    ancestors = "*" if "*" in origins else " ".join(["'self'", *origins])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
     return response
 
 

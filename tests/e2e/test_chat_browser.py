@@ -178,3 +178,72 @@ def test_a_chat_the_agent_leaves_waiting_goes_to_another(chat_gwe, agent_console
         "print(Chat.objects.filter(state='waiting').get().agent.username)",
     )
     assert owner.strip() == "bob"
+
+
+SPA = """<h1>My orders</h1>
+<nav><a href="/spa/orders" data-route>Orders</a> <a href="/spa/returns" data-route>Returns</a>
+<a href="/spa/" data-route>Overview</a></nav>
+<script>
+  document.querySelectorAll('[data-route]').forEach(function (link) {
+    link.addEventListener('click', function (event) {
+      event.preventDefault();
+      history.pushState({}, '', link.getAttribute('href'));
+    });
+  });
+  window.appended = 0;  // what the server asked the page to show, followed chats included
+  _gt.push(['subscribe', 'gpe.appendContent', function () { window.appended += 1; }]);
+</script>"""
+
+
+def test_on_a_single_page_app_the_chat_is_one_frame_whatever_the_route_changes(
+    chat_gwe, shop, agent_console, chromium_browser
+):
+    console = agent_console
+    console.wait_for_selector("#availability:not([disabled])", timeout=WAIT)
+    if console.locator("#availability").get_attribute("aria-pressed") != "true":
+        console.locator("#availability").click()
+    console.wait_for_selector('#availability[aria-pressed="true"]', timeout=WAIT)
+    context = chromium_browser.new_context()
+    visitor = context.new_page()
+    warnings: list[str] = []
+    visitor.on("console", lambda message: warnings.append(message.text))
+    visitor.goto(shop.add("/spa/", shop_page(chat_gwe.url, SPA, title="Orders")))
+    visitor.wait_for_function("() => window._gt && window._gt.gwe")
+    engage(chat_gwe, get_ids(visitor)["visitID"])
+    frames = visitor.locator("iframe[data-gwe-notification]")
+    chat = visitor.frame_locator("iframe[data-gwe-notification]")
+    chat.locator('[data-gwe-action="accept"]').click(timeout=WAIT)
+    chat.locator("#chat-status", has_text="Waiting for an adviser").wait_for(timeout=WAIT)
+
+    # Three route changes: three new pages, and the chat follows to each of them...
+    for route in ("Orders", "Returns", "Overview"):
+        page_before = get_ids(visitor)["pageID"]
+        visitor.get_by_role("link", name=route).click()
+        visitor.wait_for_function(
+            "before => new Promise(resolve => _gt.push(['getIDs', ids => "
+            "resolve(ids.pageID !== before)]))",
+            arg=page_before,
+        )
+    visitor.wait_for_function("() => window.appended === 4", timeout=WAIT)
+
+    # ... in the one frame it already has.
+    assert frames.count() == 1
+    chat.locator("#chat-status", has_text="Waiting for an adviser").wait_for(timeout=WAIT)
+    # The frame may not navigate the customer's page (it sandboxes itself), and the browser
+    # had nothing to warn about.
+    blocked = visitor.frames[1].evaluate(
+        "() => { try { top.location.href = 'about:blank'; return false; } "
+        "catch (error) { return true; } }"
+    )
+    assert blocked is True
+    assert visitor.url.endswith("/spa/")
+    assert not [w for w in warnings if "can escape its sandboxing" in w]
+
+    # The visitor ends the chat and closes it once: it is gone, and stays gone.
+    chat.locator("#chat-end").click()
+    chat.locator("#chat-close").click(timeout=WAIT)
+    frames.first.wait_for(state="detached", timeout=WAIT)
+    visitor.get_by_role("link", name="Orders").click()
+    visitor.wait_for_timeout(1000)
+    assert frames.count() == 0
+    context.close()

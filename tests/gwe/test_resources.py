@@ -46,9 +46,25 @@ def test_only_the_allowed_sites_may_frame_it(client, settings):
     response = client.get("/server/resources/invite.html")
 
     assert "X-Frame-Options" not in response.headers
-    assert response.headers["Content-Security-Policy"] == (
-        "frame-ancestors 'self' https://shop.example https://www.shop.example"
+    assert response.headers["Content-Security-Policy"].startswith(
+        "frame-ancestors 'self' https://shop.example https://www.shop.example;"
     )
+
+
+def test_it_sandboxes_itself_so_that_it_cannot_navigate_or_cover_the_customer_page(client):
+    response = client.get("/server/resources/invite.html")
+
+    policy = response.headers["Content-Security-Policy"]
+    sandbox = next(d.split()[1:] for d in policy.split(";") if d.split()[0] == "sandbox")
+    # Its scripts run with GWE's origin (its requests, the chat's socket); its forms submit;
+    # what it opens for the visitor is a page of its own, not sandboxed.
+    assert set(sandbox) == {
+        "allow-scripts",
+        "allow-same-origin",
+        "allow-forms",
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+    }
 
 
 @pytest.mark.parametrize(

@@ -439,7 +439,9 @@ def test_the_chat_page_is_framable_by_the_sites_and_needs_its_token(client, sett
     forged = client.get("/server/resources/chat.html", {"chat": chat_id, "token": "nope"})
 
     assert page.status_code == 200
-    assert page["Content-Security-Policy"] == "frame-ancestors 'self' https://shop.example"
+    policy = page["Content-Security-Policy"]
+    assert policy.startswith("frame-ancestors 'self' https://shop.example; sandbox ")
+    assert "allow-top-navigation" not in policy
     assert "X-Frame-Options" not in page
     assert page.context["runtime"]["socket"] == f"/server/ws/chat/{chat_id}"
     assert 'id="gwe-chat"' in page.content.decode()
