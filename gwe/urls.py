@@ -7,6 +7,7 @@ from gwe import views
 urlpatterns = [
     path("", include("gwe.demo.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
     path("", include("media_adapters.gwe_chat.urls")),  # before resources: chat.html is its own
     re_path(

@@ -13,6 +13,7 @@ from invitations.views import invitation_page
 from notifications.bus import get_bus
 
 TRACKER_SCRIPT = Path(__file__).parent / "tracker" / "GPE.js"
+FAVICON = Path(__file__).parent / "static" / "gwe" / "favicon.ico"
 
 
 @require_GET
@@ -40,6 +41,19 @@ def tracker_script(request: HttpRequest) -> HttpResponse:
 @cache
 def _tracker_script() -> str:
     return TRACKER_SCRIPT.read_text()
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every site for /favicon.ico: the admin, the agent console, the demo."""
+    response = HttpResponse(_favicon(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@cache
+def _favicon() -> bytes:
+    return FAVICON.read_bytes()
 
 
 def health(request: HttpRequest) -> JsonResponse:
