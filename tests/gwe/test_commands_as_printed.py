@@ -1,5 +1,5 @@
 """A new user's first hour: every command that `make run` prints, and the API-account
-commands of docs/api.md, run exactly as written in a fresh checkout, with no variable set by
+commands of the README and docs/api.md, run exactly as written in a fresh checkout, with no variable set by
 hand; the account they make can then notify and read the invitation report.
 
 Not marked `server`: it is about the out-of-the-box set-up (SQLite, no DATABASE_URL), so the
@@ -164,9 +164,13 @@ def test_the_commands_make_run_prints_run_as_printed(checkout):
 
 
 def test_the_api_account_commands_of_the_docs_run_as_written(checkout):
-    commands = docs_commands(checkout / "docs" / "api.md", "gwe_api_account")
-    commands += docs_commands(checkout / "docs" / "api.md", "drf_create_token")
-    assert commands, "docs/api.md shows no command that makes an API account"
+    commands = [
+        command
+        for document in ("README.md", "docs/api.md")
+        for name in ("gwe_api_account", "drf_create_token")
+        for command in docs_commands(checkout / document, name)
+    ]
+    assert len(commands) >= 2, "README.md and docs/api.md show how to make an API account"
 
     with MakeRun(checkout) as server:
         outputs = [run_as_printed(checkout, command) for command in commands]
