@@ -54,7 +54,9 @@ class RuleVerdict:
             return f"Its invitation {self.rule.template.slug} is disabled."
         if not self.matches:
             failed = sum(not check.holds for check in self.checks)
-            return f"Not matched: {failed} condition(s) do not hold."
+            if failed == 1:
+                return "Not matched: 1 condition does not hold."
+            return f"Not matched: {failed} conditions do not hold."
         if self.external:
             return "Matched; an external strategy decides (webhook)."
         if self.preempted_by:

@@ -1,14 +1,21 @@
 """“Why did (or didn't) it fire for this visit?”: every rule tried on a visit, condition by
 condition, with the policy's answer, and nothing written."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from gwe.models import Event
+from invitations import rules
 from invitations.explain import explain
+from invitations.facts import Trigger, VisitFacts
 from invitations.models import (
+    BusinessHours,
+    Category,
     EngagementDecision,
     EngagementPolicy,
     Invitation,
@@ -18,7 +25,12 @@ from tests.support.factories import record_event, rule, start_page
 pytestmark = pytest.mark.django_db
 
 
-def test_each_condition_says_whether_it_holds():
+def said(verdict) -> list[tuple[str, str, bool]]:
+    """Each condition: what the rule needs, what was seen, whether it holds."""
+    return [(c.condition, c.seen, c.holds) for c in verdict.checks]
+
+
+def test_each_condition_says_what_it_needs_what_was_seen_and_whether_it_holds():
     rule("Cart on checkout", event_name="AddToCart", url_pattern="/checkout", device="desktop")
     started = start_page("https://shop.example/product/1", userAgent="Mozilla/5.0 (X11; Linux)")
     record_event(started, "AddToCart")
@@ -26,13 +38,116 @@ def test_each_condition_says_whether_it_holds():
 
     _, [verdict] = explain(visit=started.visit)
 
-    assert [(c.condition, c.holds) for c in verdict.checks] == [
-        ("URL matches /checkout", False),
-        ("on desktop", True),
-        ("AddToCart seen 1 times", True),
+    assert said(verdict) == [
+        ("URL matches /checkout", "the URL was https://shop.example/product/1", False),
+        ("on desktop", "on desktop", True),
+        ("AddToCart at least once", "seen 1 time", True),
     ]
     assert verdict.matches is False
-    assert verdict.summary == "Not matched: 1 condition(s) do not hold."
+    assert verdict.summary == "Not matched: 1 condition does not hold."
+
+
+def test_a_rule_tried_on_another_event_says_which_event_it_fires_on():
+    rule("Pricing", event_name="PricingDwell", device="mobile")
+    started = start_page()  # on a desktop; its latest event: PageEntered
+
+    _, [verdict] = explain(visit=started.visit)
+
+    assert said(verdict) == [
+        ("on mobile", "on desktop", False),
+        (
+            "PricingDwell at least once",
+            "the event tried was PageEntered (the rule fires on PricingDwell only)",
+            False,
+        ),
+    ]
+    assert verdict.summary == "Not matched: 2 conditions do not hold."
+
+
+def test_an_event_count_says_how_often_it_was_seen_in_the_window():
+    rule("Hesitant", event_name="AddToCart", event_min_count=3, event_within_seconds=60)
+    started = start_page()
+    record_event(started, "AddToCart")
+
+    _, [once] = explain(visit=started.visit)
+    record_event(started, "AddToCart")
+    _, [twice] = explain(visit=started.visit)
+
+    assert said(once) == [
+        ("AddToCart at least 3 times within 60 s", "seen 1 time in the last 60 s", False)
+    ]
+    assert said(twice)[0][1] == "seen 2 times in the last 60 s"
+
+
+def test_the_visitor_and_the_visit_are_said_as_they_were():
+    Category.objects.create(name="Pricing")
+    tried = rule(
+        "Picky",
+        languages="fr, de",
+        identity="known",
+        visitor="returning",
+        min_pages_viewed=2,
+        min_seconds_on_site=600,
+        referrer_pattern="google",
+        sequence="PageEntered > AddToCart > Checkout",
+    )
+    tried.categories.add(Category.objects.get(name="Pricing"))
+    started = start_page(languageCode="en-US", referrer="https://bing.example/")
+    record_event(started, "AddToCart")
+
+    _, [verdict] = explain(visit=started.visit, rules=[tried])
+
+    assert said(verdict) == [
+        ("page in Pricing", "the page is in no category", False),
+        ("language fr or de", "the visitor's language is en-us", False),
+        ("identity known", "the visitor is anonymous", False),
+        ("referrer matches google", "the referrer was https://bing.example/", False),
+        ("at least 600 s on the site", "0 s on the site so far", False),
+        ("returning visitor", "a new visitor", False),
+        ("at least 2 pages viewed", "1 page viewed", False),
+        (
+            "went through PageEntered > AddToCart > Checkout",
+            "went through PageEntered > AddToCart, then no Checkout",
+            False,
+        ),
+    ]
+
+
+def test_business_hours_say_what_time_it_was_where_they_are_kept():
+    closed = BusinessHours.objects.create(name="Never open", time_zone="Europe/Paris")
+    rule("Office hours", business_hours=closed)
+    started = start_page()
+    monday_morning = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
+
+    _, [verdict] = explain(visit=started.visit, now=monday_morning)
+
+    assert said(verdict) == [
+        ("within business hours", "it was Monday 10:05 in Europe/Paris", False)
+    ]
+
+
+def test_the_engine_never_has_the_words_made(monkeypatch):
+    tried = rule("Cart", event_name="AddToCart", url_pattern="/checkout", device="desktop")
+    started = start_page("https://shop.example/checkout")
+    record_event(started, "AddToCart")
+    made = []
+
+    class Counted(rules.Check):
+        def __init__(self, holds, said):
+            super().__init__(holds, lambda: made.append(said) or said())
+
+    monkeypatch.setattr(rules, "Check", Counted)
+    trigger = Trigger("AddToCart", [], started.page.url, "", started.page.start_time)
+    facts = VisitFacts(visit=started.visit, page=started.page, trigger=trigger, now=timezone.now())
+
+    assert rules.matches(tried, facts, {}) is True  # as the engine asks, on every event
+    assert made == []
+    assert [c.condition for c in rules.checks(tried, facts, {})] == [
+        "URL matches /checkout",
+        "on desktop",
+        "AddToCart at least once",
+    ]
+    assert len(made) == 3
 
 
 def test_a_matching_rule_reports_what_the_policy_says():
@@ -149,8 +264,16 @@ def test_the_admin_shows_each_rule_with_its_conditions_and_the_decisions(busines
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert '<span class="holds">✓</span> AddToCart seen 1 times' in html
-    assert '<span class="fails">✗</span> URL matches /checkout' in html
+    assert (
+        '<li class="holds"><img src="/static/admin/img/icon-yes.svg" alt="✓"> '
+        '<span class="needed">AddToCart at least once</span> <span class="seen">— seen 1 time'
+        "</span></li>" in html
+    )
+    assert (
+        '<li class="fails"><img src="/static/admin/img/icon-no.svg" alt="✗"> '
+        '<span class="needed">URL matches /checkout</span> '
+        '<span class="seen">— the URL was https://shop.example/</span></li>' in html
+    )
     assert "Cart: offered invite" in html  # the decision GWE recorded
 
 
@@ -161,9 +284,29 @@ def test_the_admin_says_what_the_policy_answers_even_when_no_condition_holds(bus
 
     html = business_user.get(TRY, {"visit": started.visit.pk}).content.decode()
 
-    assert "Not matched: 1 condition(s) do not hold." in html
+    assert "Not matched: 1 condition does not hold." in html
     assert "Engagement policy: would allow an invitation now." in html
     assert "Answering (gwe-chat): someone is available." in html
+    assert "Nobody is available" not in html
+
+
+def test_the_admin_says_what_to_do_when_nobody_would_answer(business_user, settings):
+    settings.GWE_MEDIA_ADAPTERS = {
+        "gwe-chat": {"BACKEND": "media_adapters.gwe_chat.adapter.GweChatAdapter"}
+    }
+    rule("Anything")
+    started = start_page()
+
+    html = business_user.get(TRY, {"visit": started.visit.pk}).content.decode()
+
+    assert "Answering (gwe-chat): nobody is available." in html
+    assert 'opens the <a href="/agent/">agent console (/agent/)</a> and clicks Available.' in html
+
+
+def test_the_visit_id_input_holds_a_whole_id(business_user):
+    html = business_user.get(TRY).content.decode()
+
+    assert 'name="visit" size="26"' in html
 
 
 def test_a_rule_and_a_visit_link_to_trying_them(admin_client):
