@@ -2,9 +2,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from invitations import admin_explain, admin_report, rendering, views
 from invitations.models import (
@@ -82,10 +84,33 @@ class BusinessEventDefinitionAdmin(admin.ModelAdmin):
 # ---- engagement --------------------------------------------------------------------------------
 
 
+def words_refused(form: forms.ModelForm, cleaned: dict) -> None:
+    """Each word that is not a valid template gets its error (the words take the visitor's
+    attributes, as the HTML does)."""
+    for name in rendering.WORDS:
+        if (problem := rendering.word_problem(cleaned.get(name) or "")) is not None:
+            form.add_error(name, f"Not a valid template: {problem}")
+
+
+class TemplateTranslationForm(forms.ModelForm):
+    class Meta:
+        model = TemplateTranslation
+        fields = ["language", *rendering.WORDS]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        words_refused(self, cleaned)
+        return cleaned
+
+
 class TemplateTranslationInline(admin.TabularInline):
     model = TemplateTranslation
+    form = TemplateTranslationForm
     extra = 0
-    verbose_name_plural = "In other languages (chosen by the visitor's language)"
+    verbose_name_plural = (
+        "In other languages (chosen by the visitor's language; the words may use "
+        "{{ visitor.NAME }} too)"
+    )
 
 
 class InvitationTemplateForm(forms.ModelForm):
@@ -127,8 +152,8 @@ class InvitationTemplateForm(forms.ModelForm):
                 if k in {f.name for f in InvitationTemplate._meta.fields}
             }
         )
-        if problem := rendering.check(candidate):
-            raise forms.ValidationError(f"The HTML is not a valid template: {problem}")
+        for name, problem in rendering.check(candidate).items():
+            self.add_error(name, f"Not a valid template: {problem}")
         self.check_adapter(cleaned.get("adapter"), cleaned.get("adapter_options") or {})
         return cleaned
 
@@ -180,18 +205,23 @@ class InvitationTemplateAdmin(admin.ModelAdmin):
         ]
 
     def preview_view(self, request):
-        """The form as it is being edited, rendered as the visitor would see it."""
+        """The form as it is being edited, rendered as the visitor would see it; 400 with
+        what is wrong when it cannot be (the form would not save it either)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not (self.has_change_permission(request) or self.has_add_permission(request)):
             raise PermissionDenied
         form = self.form(request.POST)
         form.full_clean()
+        problems = [
+            (str(form[name].label), str(error))
+            for name in PREVIEWED
+            for error in form.errors.get(name, [])
+        ]
+        if problems:
+            return self.preview_refused(request, problems)
         fields = {f.name for f in InvitationTemplate._meta.fields}
         given = {k: v for k, v in form.cleaned_data.items() if k in fields}
-        if "body_html" not in given:
-            problems = form.errors.get("body_html") or ["the HTML is missing"]
-            return HttpResponse(format_html("<p>Cannot preview: {}</p>", problems[0]), status=400)
         candidate = InvitationTemplate(**given)
         response = views.invitation_response(
             request, candidate, mobile=request.POST.get("_preview_mobile") == "1"
@@ -199,22 +229,49 @@ class InvitationTemplateAdmin(admin.ModelAdmin):
         response["Content-Security-Policy"] = "frame-ancestors 'self'"
         return response
 
+    def preview_refused(self, request, problems: list[tuple[str, str]]) -> TemplateResponse:
+        theme = request.POST.get("_preview_theme")
+        response = TemplateResponse(
+            request,
+            "admin/invitations/invitationtemplate/preview_refused.html",
+            {"problems": problems, "theme": theme if theme in THEMES else "auto"},
+            status=400,
+        )
+        response["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
+
     @admin.display(description="As the visitor sees it")
     def preview(self, template: InvitationTemplate):
-        frame = (
-            '<figure style="margin:0"><figcaption>{}</figcaption>'
-            '<iframe data-gwe-preview="{}" sandbox="allow-scripts" title="{} preview" '
-            'style="width:{}px;height:{}px;border:1px dashed #c9d1e0;background:#f4f6fa">'
-            "</iframe></figure>"
-        )
         return format_html(
-            '<div data-gwe-preview-url="{}" '
-            'style="display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap">{}{}</div>'
-            '<p class="help">Updated as you type; nothing is saved until you save.</p>',
+            '<div class="gwe-previews" data-gwe-preview-url="{}">'
+            '<figure><figcaption>Desktop</figcaption><div class="gwe-desktop">{}</div></figure>'
+            "<figure><figcaption>Phone ({} &times; {} px)</figcaption>"
+            '<div class="gwe-phone">{}</div></figure></div>'
+            '<p class="help">Updated as you type; nothing is saved until you save. Placed as '
+            "the tracker places it: at the bottom right, {} px wide at most and 40 px narrower "
+            "than a phone's screen.</p>",
             reverse("admin:invitations_invitationtemplate_preview"),
-            format_html(frame, "Desktop", "desktop", "Desktop", 380, 260),
-            format_html(frame, "Mobile", "mobile", "Mobile", 300, 300),
+            preview_frame("desktop"),
+            *PHONE,
+            preview_frame("mobile"),
+            FRAME_WIDTH,
         )
+
+
+# The invitation's frame at its widest, as the tracker (GPE.js FRAME_STYLE) places it on the
+# visitor's page, and the screen of a common phone (the CSS in the change form's template).
+FRAME_WIDTH = 380
+PHONE = (360, 640)
+PREVIEWED = ["title", "text", "accept_label", "reject_label", "body_html", "mobile_body_html"]
+THEMES = {"auto", "light", "dark"}
+
+
+def preview_frame(kind: str) -> SafeString:
+    return format_html(
+        '<iframe data-gwe-preview="{}" sandbox="allow-scripts" title="{} preview"></iframe>',
+        kind,
+        kind.capitalize(),
+    )
 
 
 class CategoryTagInline(admin.TabularInline):

@@ -189,10 +189,23 @@ class InvitationTemplate(models.Model):
     enabled = models.BooleanField(default=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CHAT)
     variant = models.CharField(max_length=16, choices=Variant.choices, default=Variant.GWE_CHAT)
-    title = models.CharField(max_length=200, default="Can we help you?")
-    text = models.TextField(default="One of our advisers is available to chat with you now.")
-    accept_label = models.CharField(max_length=64, default="Chat now")
-    reject_label = models.CharField(max_length=64, default="No, thanks")
+    title = models.CharField(
+        max_length=200,
+        default="Can we help you?",
+        help_text="The title, the text and both labels may use what the site told about the "
+        'visitor (SignIn/UserInfo), e.g. Hello {{ visitor.firstName|default:"there" }}; an '
+        "attribute it did not tell is left empty. Shown as text, never as HTML.",
+    )
+    text = models.TextField(
+        default="One of our advisers is available to chat with you now.",
+        help_text="May use {{ visitor.NAME }}, as the title does.",
+    )
+    accept_label = models.CharField(
+        max_length=64, default="Chat now", help_text="May use {{ visitor.NAME }}."
+    )
+    reject_label = models.CharField(
+        max_length=64, default="No, thanks", help_text="May use {{ visitor.NAME }}."
+    )
     body_html = models.TextField(
         "HTML",
         default=DEFAULT_BODY,

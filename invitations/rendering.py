@@ -3,10 +3,14 @@ isolated from the host page in the tracker's iframe), the visitor's data escaped
 
 from dataclasses import dataclass
 
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.safestring import SafeString, mark_safe
 
 from invitations.models import InvitationTemplate
+
+WORDS = ("title", "text", "accept_label", "reject_label")
+# What a template the admin wrote may raise: a syntax error, or an {% include %} of nothing.
+NOT_VALID = (TemplateSyntaxError, TemplateDoesNotExist)
 
 
 @dataclass(frozen=True)
@@ -19,12 +23,7 @@ class Rendered:
 
 def words(template: InvitationTemplate, language: str) -> dict:
     """Title, text and labels in the visitor's language when a translation has it."""
-    chosen = {
-        "title": template.title,
-        "text": template.text,
-        "accept_label": template.accept_label,
-        "reject_label": template.reject_label,
-    }
+    chosen = {key: getattr(template, key) for key in WORDS}
     language = (language or "").lower()
     if language and template.pk:
         translations = {t.language.lower(): t for t in template.translations.all()}
@@ -34,6 +33,16 @@ def words(template: InvitationTemplate, language: str) -> dict:
     return chosen
 
 
+def word(text: str, visitor: dict) -> str:
+    """A word with the visitor's attributes in it (`Hello {{ visitor.firstName }}`), as text:
+    it is escaped where it is inserted ({{ title }} in the HTML, the page's <title>), so it is
+    not escaped here."""
+    if "{" not in text:  # most words take no variable
+        return text
+    rendered = Template(text).render(Context({"visitor": visitor}, autoescape=False))
+    return str.__str__(rendered)  # a plain str: render() marks its output safe, and it is not
+
+
 def render(
     template: InvitationTemplate,
     *,
@@ -41,12 +50,13 @@ def render(
     mobile: bool = False,
     visitor: dict | None = None,
 ) -> Rendered:
-    """Raises TemplateSyntaxError when the admin's HTML is not a valid template."""
+    """Raises one of NOT_VALID when the admin's words or HTML are not a valid template."""
     source = (
         template.mobile_body_html if mobile and template.mobile_body_html else template.body_html
     )
-    chosen = words(template, language)
-    context = Context({**chosen, "visitor": visitor or {}}, autoescape=True)
+    visitor = visitor or {}
+    chosen = {key: word(text, visitor) for key, text in words(template, language).items()}
+    context = Context({**chosen, "visitor": visitor}, autoescape=True)
     body = Template(source).render(context)
     return Rendered(
         title=chosen["title"],
@@ -56,11 +66,25 @@ def render(
     )
 
 
-def check(template: InvitationTemplate) -> str | None:
-    """What is wrong with the template's HTML, if anything (for the admin form)."""
+def word_problem(text: str) -> str | None:
+    """What makes a word not a valid template, if anything."""
     try:
-        render(template)
-        render(template, mobile=True)
-    except TemplateSyntaxError as exc:
+        word(text, {})
+    except NOT_VALID as exc:
         return str(exc)
     return None
+
+
+def check(template: InvitationTemplate) -> dict[str, str]:
+    """What is wrong with the template's words and HTML, by field (for the admin form)."""
+    problems = {key: p for key in WORDS if (p := word_problem(getattr(template, key) or ""))}
+    if problems:
+        return problems  # the HTML is tried with its words
+    for field, mobile in (("body_html", False), ("mobile_body_html", True)):
+        if not getattr(template, field):
+            continue
+        try:
+            render(template, mobile=mobile)
+        except NOT_VALID as exc:
+            problems[field] = str(exc)
+    return problems

@@ -1,9 +1,8 @@
 import json
+import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render as render_page
-from django.template import TemplateSyntaxError
-from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -15,6 +14,14 @@ ACCEPTED_TEXT = "Thank you: we are connecting you."
 CONNECTING_TEXT = "Connecting…"
 OFFLINE_TEXT = "We could not reach our service. Please check your connection and try again."
 MAX_STEP_BYTES = 16 * 1024
+# What the visitor's page gets for a template that cannot be shown: nothing to see, and the
+# tracker told to remove the frame (else an empty frame would sit over the page).
+NOT_SHOWN_PAGE = (
+    '<!doctype html><meta charset="utf-8"><title>Invitation</title>'
+    "<script>window.parent.postMessage({gwe: 'action', action: 'close'}, '*');</script>"
+)
+
+logger = logging.getLogger(__name__)
 
 
 def invitation_page(request: HttpRequest, slug: str) -> HttpResponse | None:
@@ -59,14 +66,12 @@ def invitation_response(
     token: str = "",
 ) -> HttpResponse:
     """The template as the visitor sees it; without an invitation, a preview that reports
-    nothing to the server."""
+    nothing to the server. Raises nothing for a template that is not valid (the admin's form
+    refuses one, but it may have been saved otherwise): see `not_shown`."""
     try:
         rendered = rendering.render(template, language=language, mobile=mobile, visitor=visitor)
-    except TemplateSyntaxError as exc:
-        # Shown in the admin's live preview too: the message quotes the HTML, as text.
-        return HttpResponse(
-            format_html("<p>This invitation's HTML is not valid: {}</p>", str(exc)), status=500
-        )
+    except rendering.NOT_VALID as exc:
+        return not_shown(template, exc)
     runtime = {
         "invitation": invitation.pk if invitation else None,
         "token": token if invitation else None,
@@ -81,6 +86,19 @@ def invitation_response(
         "resources/invitation.html",
         {"rendered": rendered, "runtime": runtime, "language": language},
     )
+
+
+def not_shown(template: InvitationTemplate, problem: Exception) -> HttpResponse:
+    """A template that cannot be rendered, as the visitor's page gets it: 503, since the fault
+    is the site's, not the request's, and lasts until someone fixes the template (a 4xx would
+    blame the visitor; a 500 would say GWE failed). The visitor sees nothing: the page asks
+    the tracker to remove the frame, and the admin's HTML is not quoted to the public."""
+    logger.error(
+        "invitation template %r is not a valid template, so it is not shown: %s",
+        template.slug,
+        problem,
+    )
+    return HttpResponse(NOT_SHOWN_PAGE, status=503)
 
 
 @csrf_exempt  # called from the invitation's iframe; the signed token is the credential

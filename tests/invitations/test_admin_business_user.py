@@ -136,7 +136,9 @@ def test_the_preview_shows_unsaved_edits_as_the_visitor_would_see_them(business_
 def test_a_preview_of_broken_html_says_what_is_wrong(business_user):
     response = business_user.post(PREVIEW, {**TEMPLATE_FORM, "body_html": "{% if %}"})
 
-    assert "not valid" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "<strong>HTML</strong>: Not a valid template: Unexpected end of expression" in html
 
 
 def test_the_change_form_carries_the_live_preview(business_user):

@@ -1,6 +1,8 @@
 // The invitation template's live preview in the admin: what the visitor would see, desktop
 // and mobile, redrawn as the form is edited (nothing is saved). The preview runs in a
 // sandboxed frame without the admin's origin: the template's own scripts cannot reach it.
+// When the form cannot be previewed, the server answers 400 with what is wrong, drawn in the
+// admin's colours: the admin's theme (light, dark or auto) goes with the form.
 (function () {
   'use strict';
 
@@ -15,6 +17,7 @@
     function draw(frame, mobile, ticket) {
       var data = new FormData(form);
       data.set('_preview_mobile', mobile ? '1' : '0');
+      data.set('_preview_theme', document.documentElement.dataset.theme || 'auto');
       return fetch(url, {
         method: 'POST',
         body: data,
@@ -43,6 +46,8 @@
 
     form.addEventListener('input', soon);
     form.addEventListener('change', soon);
+    // The admin's theme toggle: a message about the form follows the admin's colours.
+    new MutationObserver(soon).observe(document.documentElement, {attributeFilter: ['data-theme']});
     redraw();
   }
 
