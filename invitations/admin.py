@@ -1,12 +1,14 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from invitations import admin_explain, admin_report, rendering, views
 from invitations.models import (
@@ -310,16 +312,36 @@ LIMITS_FIELDSET: tuple = (
 )
 
 
+class RuleChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        answering = admin_explain.Answering()
+        for rule in self.result_list:
+            rule.answer = answering.of(rule)
+
+
 @admin.register(EngagementRule)
 class EngagementRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "enabled", "priority", "template", "event_name", "url_pattern"]
+    list_display = [
+        "name",
+        "enabled",
+        "priority",
+        "template",
+        "answering_now",
+        "event_name",
+        "url_pattern",
+    ]
     list_editable = ["enabled", "priority"]
     list_filter = ["enabled", "template"]
     search_fields = ["name", "description", "event_name", "url_pattern"]
     filter_horizontal = ["categories"]
     autocomplete_fields = ["template"]
+    readonly_fields = ["answering_now"]
     fieldsets = [
-        (None, {"fields": ["name", "enabled", "priority", "template", "description"]}),
+        (
+            None,
+            {"fields": ["name", "enabled", "answering_now", "priority", "template", "description"]},
+        ),
         (
             "Where and when (every condition set must hold; blank means any)",
             {
@@ -338,6 +360,24 @@ class EngagementRuleAdmin(admin.ModelAdmin):
         ),
         LIMITS_FIELDSET,
     ]
+
+    def get_changelist(self, request, **kwargs):
+        return RuleChangeList
+
+    @admin.display(description="answering now")
+    def answering_now(self, rule: EngagementRule) -> SafeString:
+        if rule.pk is None:
+            return mark_safe("Said here once the rule is saved.")
+        # The list asked once per adapter for the whole page (RuleChangeList); a rule's page
+        # asks now, and says it in a sentence.
+        listed = getattr(rule, "answer", None)
+        answer = listed or admin_explain.Answering().of(rule)
+        return format_html(
+            '<img src="{}" alt="{}"> {}',
+            static(f"admin/img/icon-{'yes' if answer.yes else 'no'}.svg"),
+            "Yes" if answer.yes else "No",
+            answer.short if listed else answer.said,
+        )
 
     def get_urls(self):
         explain = self.admin_site.admin_view(self.explain_view)
