@@ -1,6 +1,8 @@
 """The invitation report in the admin: a filter, a chart, a table and a CSV download."""
 
 import csv
+import itertools
+import math
 from datetime import timedelta
 
 from django import forms
@@ -24,7 +26,9 @@ CSV_COLUMNS = [
     "cancelled",
     "conversion",
 ]
-CHART_WIDTH, CHART_HEIGHT = 720, 180
+CHART_WIDTH, CHART_HEIGHT = 720, 180  # the plot, inside its axes
+AXIS_LEFT, AXIS_BOTTOM, MARGIN = 60, 24, 10
+MOST_TICKS, MOST_DAY_LABELS = 5, 6
 
 
 class ReportForm(forms.Form):
@@ -97,22 +101,24 @@ def as_csv(report: Report) -> HttpResponse:
 
 
 def chart(report: Report) -> dict:
-    """Bars of offered and accepted per day, laid out for an inline SVG (no script)."""
+    """Bars of offered and accepted per day, with their scale, laid out for an inline SVG (no
+    script): coordinates are in the plot, whose origin is its top left corner."""
     days = report.per_day()
-    peak = max((tally.offered for _, tally in days), default=0) or 1
+    peak = max((tally.offered for _, tally in days), default=0)
+    step = tick_step(peak)
+    top = max(math.ceil(peak / step), 1) * step
     slot = CHART_WIDTH / len(days)
     bar = max(slot / 2 - 1, 1)
     bars = []
     for n, (day, tally) in enumerate(days):
-        x = n * slot
         for offset, count, kind in (
             (0, tally.offered, "offered"),
             (bar, tally.accepted, "accepted"),
         ):
-            height = CHART_HEIGHT * count / peak
+            height = CHART_HEIGHT * count / top
             bars.append(
                 {
-                    "x": round(x + offset, 1),
+                    "x": round(n * slot + offset, 1),
                     "y": round(CHART_HEIGHT - height, 1),
                     "width": round(bar, 1),
                     "height": round(height, 1),
@@ -120,7 +126,35 @@ def chart(report: Report) -> dict:
                     "label": f"{day.isoformat()}: {count} {kind}",
                 }
             )
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars, "peak": peak}
+    every = math.ceil(len(days) / MOST_DAY_LABELS)
+    return {
+        "width": AXIS_LEFT + CHART_WIDTH + MARGIN,
+        "height": MARGIN + CHART_HEIGHT + AXIS_BOTTOM,
+        "left": AXIS_LEFT,
+        "top": MARGIN,
+        "middle": MARGIN + CHART_HEIGHT // 2,
+        "plot_width": CHART_WIDTH,
+        "plot_height": CHART_HEIGHT,
+        "bars": bars,
+        "ticks": [
+            {"y": round(CHART_HEIGHT * (1 - value / top), 1), "label": value}
+            for value in range(0, top + 1, step)
+        ],
+        "days": [
+            {"x": round((n + 0.5) * slot, 1), "label": day.isoformat()}
+            for n, (day, _) in enumerate(days)
+            if n % every == 0
+        ],
+    }
+
+
+def tick_step(peak: int) -> int:
+    """A round step (1, 2, 5, 10, 20, ...) giving at most MOST_TICKS ticks above 0."""
+    for power in itertools.count():
+        for base in (1, 2, 5):
+            if math.ceil(peak / (step := base * 10**power)) <= MOST_TICKS:
+                return step
+    raise AssertionError("unreachable")
 
 
 def _with(request: HttpRequest, **changes: str) -> str:
