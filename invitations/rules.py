@@ -5,7 +5,8 @@ did or did not fire."""
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from invitations.facts import VisitFacts
@@ -13,24 +14,23 @@ from invitations.models import EngagementRule
 from invitations.schedule import WeeklySchedule
 
 
-@dataclass(frozen=True)
+# Slotted and not frozen: the engine makes one for every condition of every rule, each event.
+@dataclass(slots=True)
 class Check:
     holds: bool
-    # What the rule needs and what was seen, in words: made only when asked (the engine,
-    # which asks every rule on every event, never does).
-    said: Callable[[], tuple[str, str]] = field(repr=False, compare=False)
-
-    @cached_property
-    def _words(self) -> tuple[str, str]:
-        return self.said()
+    # What the rule needs and what was seen, in words: said(*given), made only when asked
+    # (the engine never does). A condition makes no closure: its cells would cost each call,
+    # even of a condition the rule does not set.
+    said: Callable[..., tuple[str, str]] = field(repr=False, compare=False)
+    given: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def condition(self) -> str:
-        return self._words[0]
+        return self.said(*self.given)[0]
 
     @property
     def seen(self) -> str:
-        return self._words[1]
+        return self.said(*self.given)[1]
 
 
 Condition = Callable[[EngagementRule, VisitFacts, dict], Check | None]
@@ -72,33 +72,34 @@ def _categories(rule, facts, schedules):
     if not wanted:
         return None
     found = facts.trigger.categories
-    return Check(
-        bool(wanted & set(found)),
-        lambda: (
-            f"page in {' or '.join(sorted(wanted))}",
-            f"the page is in {', '.join(found)}" if found else "the page is in no category",
-        ),
-    )
+    return Check(bool(wanted & set(found)), _categories_said, (wanted, found))
+
+
+def _categories_said(wanted: frozenset[str], found: list[str]) -> tuple[str, str]:
+    seen = f"the page is in {', '.join(found)}" if found else "the page is in no category"
+    return f"page in {' or '.join(sorted(wanted))}", seen
 
 
 def _url(rule, facts, schedules):
     if not rule.url_pattern:
         return None
     url = facts.trigger.url
-    return Check(
-        bool(pattern(rule.url_pattern).search(url)),
-        lambda: (f"URL matches {rule.url_pattern}", f"the URL was {url or 'not given'}"),
-    )
+    return Check(bool(pattern(rule.url_pattern).search(url)), _url_said, (rule.url_pattern, url))
+
+
+def _url_said(wanted: str, url: str) -> tuple[str, str]:
+    return f"URL matches {wanted}", f"the URL was {url or 'not given'}"
 
 
 def _device(rule, facts, schedules):
     if not rule.device:
         return None
     mobile = facts.is_mobile
-    return Check(
-        mobile == (rule.device == "mobile"),
-        lambda: (f"on {rule.device}", "on mobile" if mobile else "on desktop"),
-    )
+    return Check(mobile == (rule.device == "mobile"), _device_said, (rule.device, mobile))
+
+
+def _device_said(wanted: str, mobile: bool) -> tuple[str, str]:
+    return f"on {wanted}", "on mobile" if mobile else "on desktop"
 
 
 def _language(rule, facts, schedules):
@@ -106,25 +107,26 @@ def _language(rule, facts, schedules):
     if not languages:
         return None
     language = facts.language
-    return Check(
-        any(language == code or language.startswith(code + "-") for code in languages),
-        lambda: (
-            f"language {' or '.join(languages)}",
-            f"the visitor's language is {language}" if language else "no language was given",
-        ),
-    )
+    holds = any(language == code or language.startswith(code + "-") for code in languages)
+    return Check(holds, _language_said, (languages, language))
+
+
+def _language_said(wanted: list[str], language: str) -> tuple[str, str]:
+    seen = f"the visitor's language is {language}" if language else "no language was given"
+    return f"language {' or '.join(wanted)}", seen
 
 
 def _identity(rule, facts, schedules):
     if not rule.identity:
         return None
     known = facts.identity_known
-    return Check(
-        known == (rule.identity == "known"),
-        lambda: (
-            "identity known" if rule.identity == "known" else "anonymous visitor",
-            "the identity is known" if known else "the visitor is anonymous",
-        ),
+    return Check(known == (rule.identity == "known"), _identity_said, (rule.identity, known))
+
+
+def _identity_said(wanted: str, known: bool) -> tuple[str, str]:
+    return (
+        "identity known" if wanted == "known" else "anonymous visitor",
+        "the identity is known" if known else "the visitor is anonymous",
     )
 
 
@@ -132,100 +134,100 @@ def _referrer(rule, facts, schedules):
     if not rule.referrer_pattern:
         return None
     referrer = facts.page.referrer or ""
-    return Check(
-        bool(pattern(rule.referrer_pattern).search(referrer)),
-        lambda: (
-            f"referrer matches {rule.referrer_pattern}",
-            f"the referrer was {referrer}" if referrer else "there was no referrer",
-        ),
-    )
+    holds = bool(pattern(rule.referrer_pattern).search(referrer))
+    return Check(holds, _referrer_said, (rule.referrer_pattern, referrer))
+
+
+def _referrer_said(wanted: str, referrer: str) -> tuple[str, str]:
+    seen = f"the referrer was {referrer}" if referrer else "there was no referrer"
+    return f"referrer matches {wanted}", seen
 
 
 def _time_on_page(rule, facts, schedules):
     if rule.min_seconds_on_page is None:
         return None
     spent = facts.seconds_on_page
-    return Check(
-        spent >= rule.min_seconds_on_page,
-        lambda: (
-            f"at least {rule.min_seconds_on_page} s on the page",
-            f"{int(spent)} s on the page so far",
-        ),
-    )
+    given = (rule.min_seconds_on_page, spent, "page")
+    return Check(spent >= rule.min_seconds_on_page, _time_said, given)
 
 
 def _time_on_site(rule, facts, schedules):
     if rule.min_seconds_on_site is None:
         return None
     spent = facts.seconds_on_site
-    return Check(
-        spent >= rule.min_seconds_on_site,
-        lambda: (
-            f"at least {rule.min_seconds_on_site} s on the site",
-            f"{int(spent)} s on the site so far",
-        ),
-    )
+    given = (rule.min_seconds_on_site, spent, "site")
+    return Check(spent >= rule.min_seconds_on_site, _time_said, given)
+
+
+def _time_said(least: int, spent: float, where: str) -> tuple[str, str]:
+    return f"at least {least} s on the {where}", f"{int(spent)} s on the {where} so far"
 
 
 def _business_hours(rule, facts, schedules):
     if rule.business_hours_id is None:
         return None
     schedule = schedules.get(rule.business_hours_id)
-    return Check(
-        schedule is not None and schedule.is_open(facts.now),
-        lambda: ("within business hours", _local_time(schedule, facts)),
-    )
+    holds = schedule is not None and schedule.is_open(facts.now)
+    return Check(holds, _business_hours_said, (schedule, facts.now))
 
 
-def _local_time(schedule: WeeklySchedule | None, facts: VisitFacts) -> str:
+def _business_hours_said(schedule: WeeklySchedule | None, now: datetime) -> tuple[str, str]:
     if schedule is None:
-        return "its business hours are not found"
-    local = facts.now.astimezone(ZoneInfo(schedule.time_zone))
+        return "within business hours", "its business hours are not found"
+    local = now.astimezone(ZoneInfo(schedule.time_zone))
     holiday = ", a holiday" if local.date() in schedule.holidays else ""
-    return f"it was {local:%A %H:%M} in {schedule.time_zone}{holiday}"
+    return "within business hours", f"it was {local:%A %H:%M} in {schedule.time_zone}{holiday}"
 
 
 def _visitor(rule, facts, schedules):
     if not rule.visitor:
         return None
     returning = facts.returning
-    return Check(
-        returning == (rule.visitor == "returning"),
-        lambda: (
-            f"{rule.visitor} visitor",
-            "a returning visitor" if returning else "a new visitor",
-        ),
-    )
+    holds = returning == (rule.visitor == "returning")
+    return Check(holds, _visitor_said, (rule.visitor, returning))
+
+
+def _visitor_said(wanted: str, returning: bool) -> tuple[str, str]:
+    return f"{wanted} visitor", "a returning visitor" if returning else "a new visitor"
 
 
 def _pages_viewed(rule, facts, schedules):
     if rule.min_pages_viewed is None:
         return None
     viewed = facts.pages_viewed
-    return Check(
-        viewed >= rule.min_pages_viewed,
-        lambda: (
-            f"at least {_count(rule.min_pages_viewed, 'page')} viewed",
-            f"{_count(viewed, 'page')} viewed",
-        ),
-    )
+    given = (rule.min_pages_viewed, viewed)
+    return Check(viewed >= rule.min_pages_viewed, _pages_viewed_said, given)
+
+
+def _pages_viewed_said(least: int, viewed: int) -> tuple[str, str]:
+    return f"at least {_count(least, 'page')} viewed", f"{_count(viewed, 'page')} viewed"
 
 
 def _event(rule, facts, schedules):
     if not rule.event_name:
         return None
-    name, least = rule.event_name, rule.event_min_count
-    within = f" within {rule.event_within_seconds} s" if rule.event_within_seconds else ""
-    needed = f"{name} {'at least once' if least == 1 else f'at least {least} times'}{within}"
     tried = facts.trigger.event_name
-    if tried != name:  # a rule fires on its event only
-        return Check(
-            False,
-            lambda: (needed, f"the event tried was {tried} (the rule fires on {name} only)"),
-        )
-    count = facts.event_count(name, rule.event_within_seconds)
+    if tried != rule.event_name:  # a rule fires on its event only
+        return Check(False, _event_not_tried_said, (rule, tried))
+    count = facts.event_count(rule.event_name, rule.event_within_seconds)
+    return Check(count >= rule.event_min_count, _event_said, (rule, count))
+
+
+def _event_not_tried_said(rule: EngagementRule, tried: str) -> tuple[str, str]:
+    seen = f"the event tried was {tried} (the rule fires on {rule.event_name} only)"
+    return _events_needed(rule), seen
+
+
+def _event_said(rule: EngagementRule, count: int) -> tuple[str, str]:
     lately = f" in the last {rule.event_within_seconds} s" if rule.event_within_seconds else ""
-    return Check(count >= least, lambda: (needed, f"seen {_count(count, 'time')}{lately}"))
+    return _events_needed(rule), f"seen {_count(count, 'time')}{lately}"
+
+
+def _events_needed(rule: EngagementRule) -> str:
+    least = rule.event_min_count
+    times = "at least once" if least == 1 else f"at least {least} times"
+    within = f" within {rule.event_within_seconds} s" if rule.event_within_seconds else ""
+    return f"{rule.event_name} {times}{within}"
 
 
 def _sequence(rule, facts, schedules):
@@ -233,10 +235,11 @@ def _sequence(rule, facts, schedules):
     if not steps:
         return None
     done = steps_done(steps, facts.timeline)
-    return Check(
-        done == len(steps),
-        lambda: (f"went through {' > '.join(steps)}", _how_far(steps, done)),
-    )
+    return Check(done == len(steps), _sequence_said, (steps, done))
+
+
+def _sequence_said(steps: list[str], done: int) -> tuple[str, str]:
+    return f"went through {' > '.join(steps)}", _how_far(steps, done)
 
 
 def _how_far(steps: list[str], done: int) -> str:

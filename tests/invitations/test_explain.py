@@ -133,8 +133,8 @@ def test_the_engine_never_has_the_words_made(monkeypatch):
     made = []
 
     class Counted(rules.Check):
-        def __init__(self, holds, said):
-            super().__init__(holds, lambda: made.append(said) or said())
+        def __init__(self, holds, said, given=()):
+            super().__init__(holds, lambda *given: made.append(said) or said(*given), given)
 
     monkeypatch.setattr(rules, "Check", Counted)
     trigger = Trigger("AddToCart", [], started.page.url, "", started.page.start_time)
