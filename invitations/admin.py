@@ -7,7 +7,7 @@ from django.http import HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from invitations import admin_explain, admin_report, rendering, views
@@ -326,12 +326,12 @@ class EngagementRuleAdmin(admin.ModelAdmin):
         "name",
         "enabled",
         "priority",
-        "template",
+        "invitation",
         "answering_now",
-        "event_name",
-        "url_pattern",
+        "fires_on",
     ]
     list_editable = ["enabled", "priority"]
+    list_select_related = ["template"]
     list_filter = ["enabled", "template"]
     search_fields = ["name", "description", "event_name", "url_pattern"]
     filter_horizontal = ["categories"]
@@ -373,11 +373,21 @@ class EngagementRuleAdmin(admin.ModelAdmin):
         listed = getattr(rule, "answer", None)
         answer = listed or admin_explain.Answering().of(rule)
         return format_html(
-            '<img src="{}" alt="{}"> {}',
+            '<span title="{}"><img src="{}" alt="{}"> {}</span>',
+            strip_tags(answer.said),
             static(f"admin/img/icon-{'yes' if answer.yes else 'no'}.svg"),
             "Yes" if answer.yes else "No",
             answer.short if listed else answer.said,
         )
+
+    @admin.display(ordering="template__name")
+    def invitation(self, rule: EngagementRule) -> str:
+        return rule.template.name
+
+    @admin.display(description="fires on", ordering="event_name")
+    def fires_on(self, rule: EngagementRule) -> str:
+        event = rule.event_name or "any event"
+        return f"{event} at {rule.url_pattern}" if rule.url_pattern else event
 
     def get_urls(self):
         explain = self.admin_site.admin_view(self.explain_view)

@@ -102,7 +102,7 @@ class Answering:
             return Answer(
                 True,
                 format_html("Yes: someone is available to answer on {}.", alias),
-                format_html("Someone is available ({}).", alias),
+                format_html("Yes, on {}.", alias),
             )
         return nobody_answers(alias)
 
@@ -127,11 +127,7 @@ def nobody_answers(alias: str) -> Answer:
                 console,
                 console,
             ),
-            format_html(
-                'Nobody ({}): an agent must click Available in the <a href="{}">agent console</a>.',
-                alias,
-                console,
-            ),
+            format_html('Nobody on {}: no agent is <a href="{}">Available</a>.', alias, console),
         )
     return Answer(
         False,
@@ -141,7 +137,7 @@ def nobody_answers(alias: str) -> Answer:
             alias,
             alias,
         ),
-        format_html("Nobody is available ({}).", alias),
+        format_html("Nobody on {}.", alias),
     )
 
 

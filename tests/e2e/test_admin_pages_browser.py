@@ -186,12 +186,17 @@ def test_the_rules_say_whether_anyone_answers(admin, admin_site, tmp_path):
     admin.goto(f"{admin_site.url}/admin/invitations/engagementrule/")
     admin.screenshot(path=tmp_path / f"rules-{admin.scheme}.png", full_page=True)
     listed = admin.inner_text("td.field-answering_now").strip()
+    list_fits = admin.evaluate(
+        "() => { const r = document.querySelector('.results'); "
+        "return r.scrollWidth <= r.clientWidth; }"
+    )
     admin.goto(
         f"{admin_site.url}/admin/invitations/engagementrule/{admin_site.ids['rule']}/change/"
     )
     admin.screenshot(path=tmp_path / f"rule-{admin.scheme}.png", full_page=True)
 
     # The demo's chat is the built-in one, and no agent has clicked Available.
-    assert listed == "Nobody (gwe-chat): an agent must click Available in the agent console."
+    assert listed == "Nobody on gwe-chat: no agent is Available."
     assert admin.get_attribute(".field-answering_now a", "href") == "/agent/"
     assert no_horizontal_overflow(admin)
+    assert list_fits is True  # every column of the rule list in view, none cut

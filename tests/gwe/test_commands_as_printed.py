@@ -1,6 +1,6 @@
 """A new user's first hour: every command that `make run` prints, and the API-account
-commands of the README and docs/api.md, run exactly as written in a fresh checkout, with no variable set by
-hand; the account they make can then notify and read the invitation report.
+commands of the README and docs/api.md, run exactly as written in a fresh checkout, with no
+variable set by hand; the account they make can then notify and read the invitation report.
 
 Not marked `server`: it is about the out-of-the-box set-up (SQLite, no DATABASE_URL), so the
 PostgreSQL pass of CI has nothing to add to it."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from invitations import admin_explain
 from invitations.models import InvitationTemplate
@@ -94,12 +95,10 @@ def test_the_list_of_rules_says_which_can_invite_now(business_user, built_in_cha
     someone = business_user.get(RULES).content.decode()
 
     assert "answering now" in nobody.lower()
-    assert (
-        'Nobody (gwe-chat): an agent must click Available in the <a href="/agent/">agent '
-        "console</a>." in nobody
-    )
-    assert "Someone is available (gwe-chat)." in someone
-    assert someone.count("Nobody is available (gms).") == 1  # another adapter: its alias
+    assert 'Nobody on gwe-chat: no agent is <a href="/agent/">Available</a>.' in nobody
+    assert f'title="{strip_tags(NOBODY_ON_CHAT)}"' in nobody  # the whole sentence, on hover
+    assert "Yes, on gwe-chat." in someone
+    assert someone.count("Nobody on gms.") == 1  # another adapter: its alias
 
 
 def test_another_adapters_rule_names_the_alias(business_user, built_in_chat):
