@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission, User
 
 from invitations.config import forget_configuration
 
@@ -9,3 +10,17 @@ def fresh_configuration():
     forget_configuration()
     yield
     forget_configuration()
+
+
+@pytest.fixture
+def staff_client(client):
+    """The admin as a business user sees it: staff, not a superuser, logged in with only the
+    permissions named (codenames)."""
+
+    def logged_in(*codenames: str):
+        user = User.objects.create_user("marketing", password="marketing-pass", is_staff=True)
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+        client.force_login(user)
+        return client
+
+    return logged_in

@@ -2,7 +2,7 @@
 an invitation and a rule in the admin, previews it as they type, and it takes effect at once."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from invitations import config
 from invitations.config import configuration, forget_configuration
@@ -74,11 +74,8 @@ RULE_FORM = {
 
 
 @pytest.fixture
-def business_user(client):
-    user = User.objects.create_user("marketing", password="marketing-pass", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=PERMISSIONS))
-    client.force_login(user)
-    return client
+def business_user(staff_client):
+    return staff_client(*PERMISSIONS)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ condition, with the policy's answer, and nothing written."""
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -247,11 +247,8 @@ TRY = "/admin/invitations/engagementrule/try/"
 
 
 @pytest.fixture
-def business_user(client):
-    user = User.objects.create_user("bu", password="bu-pass", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_engagementrule"))
-    client.force_login(user)
-    return client
+def business_user(staff_client):
+    return staff_client("view_engagementrule")
 
 
 def test_the_admin_shows_each_rule_with_its_conditions_and_the_decisions(business_user):

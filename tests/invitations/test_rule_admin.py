@@ -4,7 +4,7 @@ rules say so, and what to do about it, where the business user looks."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -33,15 +33,8 @@ def built_in_chat(settings):
 
 
 @pytest.fixture
-def business_user(client):
-    user = User.objects.create_user("marketing", password="marketing-pass", is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            codename__in=["view_engagementrule", "change_engagementrule", "add_engagementrule"]
-        )
-    )
-    client.force_login(user)
-    return client
+def business_user(staff_client):
+    return staff_client("view_engagementrule", "change_engagementrule", "add_engagementrule")
 
 
 def agent_available(username: str = "ann", *, seen_ago: float = 0) -> User:

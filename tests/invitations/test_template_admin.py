@@ -5,7 +5,6 @@ served to a visitor as a server error."""
 import logging
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from gwe.services import identity_link
 from invitations import rendering, services
@@ -20,11 +19,8 @@ NOT_VALID = "{% if %}"
 
 
 @pytest.fixture
-def business_user(client):
-    user = User.objects.create_user("marketing", password="marketing-pass", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=PERMISSIONS))
-    client.force_login(user)
-    return client
+def business_user(staff_client):
+    return staff_client(*PERMISSIONS)
 
 
 def served_to(client, visitor: dict, **template_fields) -> str:
