@@ -11,13 +11,16 @@ from django.conf import settings  # noqa: E402
 
 from gwe import collector  # noqa: E402
 from gwe.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+from notifications.sweeps import SweepsWithTheProcess  # noqa: E402
 
 collector.install(full_every=settings.GWE_GC_FULL_SECONDS)
 
-application = ProtocolTypeRouter(
-    {
-        # The hot paths (tracker, notify) are consumers; everything else is Django.
-        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),  # type: ignore[arg-type]
-        "websocket": URLRouter(websocket_urlpatterns),
-    }
+application = SweepsWithTheProcess(
+    ProtocolTypeRouter(
+        {
+            # The hot paths (tracker, notify) are consumers; everything else is Django.
+            "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),  # type: ignore[arg-type]
+            "websocket": URLRouter(websocket_urlpatterns),
+        }
+    )
 )

@@ -213,7 +213,8 @@ def notify() -> dict:
         "security": CREDENTIALS,
         "responses": {
             "202": {
-                "description": "stored, and pushed to the visit's live pages",
+                "description": "stored, and pushed to the visit's live pages (if the bus is "
+                "away, they read it from the database once it is back or when they reconnect)",
                 "content": {"application/json": {"schema": ids}},
             },
             "400": error("malformed body or id"),
@@ -224,10 +225,6 @@ def notify() -> dict:
                 f"body over GWE_NOTIFY_MAX_BYTES or over {settings.GWE_NOTIFY_MAX_MESSAGES} "
                 "messages; nothing stored"
             ),
-            "503": {
-                "description": "stored, but cannot be pushed now; delivered later",
-                "content": {"application/json": {"schema": ids}},
-            },
         },
     }
 

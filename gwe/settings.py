@@ -241,10 +241,12 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
-# What every serving process does now and then: a function, every so many seconds.
+# What every serving process does now and then (notifications/sweeps.py): a function, every
+# so many seconds. The management commands do the same from cron.
 GWE_SWEEPS = {
     "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
+    "gwe.services.visits_close_expired": 60,
     # Chats left waiting are passed on to another agent (media_adapters/gwe_chat).
     "media_adapters.gwe_chat.adapter.unanswered_chats_pass_on": 10,
 }

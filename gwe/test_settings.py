@@ -25,3 +25,6 @@ GWE_GC_FULL_SECONDS = 0
 GWE_MEDIA_ADAPTERS = {
     alias: {"BACKEND": "media_adapters.memory.InMemoryAdapter"} for alias in ("gwe-chat", "gms")
 }
+
+# No sweep in the test process unless a test asks for one (the servers tests start do sweep).
+GWE_SWEEPS = {}

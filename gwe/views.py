@@ -57,12 +57,14 @@ def _favicon() -> bytes:
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and monitoring: 200 when the database and the notification bus
-    answer, 503 (with what failed) otherwise."""
-    checks = {"database": _database_ok(), "channelLayer": get_bus().healthy()}
+    """For load balancers and monitoring: 200 when the database and the bus (Redis, with
+    REDIS_URL) answer, 503 (with what failed) otherwise."""
+    bus = get_bus()
+    checks = {"database": _database_ok(), "bus": bus.healthy()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable"}
     body.update({name: "ok" if ok else "unavailable" for name, ok in checks.items()})
+    body["busKind"] = bus.name
     return JsonResponse(body, status=200 if healthy else 503)
 
 

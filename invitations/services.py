@@ -2,7 +2,6 @@
 cancelled. The page reports each step; the server enforces the order and the deadline, and
 records every step on the invitation and as a SYSTEM event in the visit's history."""
 
-import contextlib
 import logging
 import re
 from datetime import timedelta
@@ -25,7 +24,7 @@ from invitations.models import (
 from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
 from media_adapters.registry import adapter
 from notifications.models import Notification
-from notifications.services import NotificationsQueued, NotifyMessage, notify
+from notifications.services import NotifyMessage, notify
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +109,7 @@ def invitation_offer(
             },
             ttl_seconds=template.timeout_seconds,
         )
-        try:
-            [notification] = notify(visit_id=visit.pk, messages=[message])
-        except NotificationsQueued as exc:
-            [notification] = exc.notifications  # the page gets it when the bus is back
+        [notification] = notify(visit_id=visit.pk, messages=[message])
         invitation.notification_id = notification.pk
         invitation.save(update_fields=["notification_id"])
     return invitation
@@ -306,10 +302,7 @@ def engagements_follow(*, page: Page) -> list[Notification]:
             )
     if not messages:
         return []
-    try:
-        return notify(visit_id=page.visit_id, messages=messages)
-    except NotificationsQueued as exc:
-        return exc.notifications
+    return notify(visit_id=page.visit_id, messages=messages)
 
 
 def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:
@@ -334,8 +327,7 @@ def invitations_cancel(*, visit_id: str, reason: str = "") -> list[Invitation]:
             if i.notification_id
         ]
         if messages:
-            with contextlib.suppress(NotificationsQueued):  # stored: told when the bus is back
-                notify(visit_id=visit_id, messages=messages)
+            notify(visit_id=visit_id, messages=messages)
     return pending
 
 

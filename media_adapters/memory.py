@@ -33,9 +33,20 @@ class InMemoryAdapter(MediaAdapter):
         if self.options["fail"]:
             raise AdapterError(self.options["fail"], permanent=False)
         outbox.append(context)
+        return self._engagement(f"memory-{len(outbox)}")
+
+    def resume(self, reference: str) -> Engagement | None:
+        """What it embedded follows the visitor, as long as the outbox holds it."""
+        number = reference.removeprefix("memory-")
+        started = number.isdigit() and 1 <= int(number) <= len(outbox)
+        if not started or self.options["open"] != Engagement.Open.EMBED:
+            return None
+        return self._engagement(reference)
+
+    def _engagement(self, reference: str) -> Engagement:
         return Engagement(
             text=self.options["text"],
             url=self.options["url"],
             open=self.options["open"],
-            reference=f"memory-{len(outbox)}",
+            reference=reference,
         )

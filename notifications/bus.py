@@ -1,11 +1,13 @@
-"""The notification bus: how a stored notification reaches its visit's sockets, in
+"""The bus: how something stored for a topic reaches the sockets that follow the topic, in
 whichever process they are.
 
-One subscription per process (Redis pub/sub with REDIS_URL, in-process otherwise), a map
-from visit to the local sockets that follow it, and every frame encoded once, by the sender.
-The bus itself may lose a message (a process restarting, Redis away): followers notice the
-gap in the visit's sequence, or are told the bus reconnected, and read what they missed from
-the database. So the bus only has to be fast; the database makes it reliable.
+A topic names a stream: `visit:<id>` for a visit's notifications (its pages follow it),
+`chat:<id>` and `agent:<user id>` for the built-in chat. One subscription per process (Redis
+pub/sub with REDIS_URL, in-process otherwise), a map from topic to the local followers, and
+every frame encoded once, by the sender. The bus itself may lose a message (a process
+restarting, Redis away): followers notice the gap in the topic's sequence, or are told the
+bus reconnected, and read what they missed from the database (notifications/follower.py).
+So the bus only has to be fast; the database makes it reliable.
 """
 
 import asyncio
@@ -17,29 +19,30 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "gwe:notifications"
+CHANNEL = "gwe:bus"
 
 
 class BusUnavailable(Exception):
-    """The bus could not take a message; it is stored and will reach pages when it is back."""
+    """The bus could not take a message (Redis away). Raised only to notifications/push.py,
+    which keeps it from everyone else: what was stored reaches its followers by replay."""
 
 
 @dataclass(frozen=True)
 class Published:
-    visit_id: str
-    page_id: str | None
-    seq: int
-    notification_id: str
-    frame: str  # exactly what the page receives
+    """One item on a topic, as its followers receive it."""
+
+    topic: str
+    seq: int  # its number in the topic; 0: not stored (typing), never replayed
+    frame: str  # exactly what the socket receives
+    page_id: str | None = None  # a visit's notification for one of its pages only
+    id: str = ""  # the stored item's id
 
     def as_wire(self) -> list:
-        return [self.visit_id, self.page_id, self.seq, self.notification_id, self.frame]
+        return [self.topic, self.seq, self.frame, self.page_id, self.id]
 
     @classmethod
     def from_wire(cls, item: list) -> "Published":
@@ -47,53 +50,34 @@ class Published:
 
 
 class Follower(Protocol):
-    async def notifications_published(self, messages: list[Published]) -> None: ...
+    async def published(self, messages: list[Published]) -> None: ...
 
-    async def notifications_maybe_missed(self) -> None: ...
+    async def maybe_missed(self) -> None: ...
 
 
 class Bus:
+    name = "in-process"
+
     def __init__(self) -> None:
         self.followers: dict[str, set[Follower]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: set[asyncio.Future] = set()  # held, or the loop may collect them mid-way
-        self.sweepers: list[asyncio.Future] = []
 
     def run(self, coroutine) -> None:
         task = asyncio.ensure_future(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def follow(self, visit_id: str, follower: Follower) -> None:
+    def follow(self, topic: str, follower: Follower) -> None:
         self.loop = asyncio.get_running_loop()
-        self.followers[visit_id].add(follower)
-        if (
-            not self.sweepers
-            or self.sweepers[0].done()
-            or self.sweepers[0].get_loop() is not self.loop
-        ):
-            self.sweepers = [
-                asyncio.ensure_future(self.sweep(path, seconds))
-                for path, seconds in settings.GWE_SWEEPS.items()
-            ]
+        self.followers[topic].add(follower)
 
-    async def sweep(self, path: str, seconds: float) -> None:
-        """Now and then, while this process serves pages, what settings.GWE_SWEEPS says:
-        mark expired notifications and invitations, pass on unanswered chats."""
-        work = import_string(path)
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await database_sync_to_async(work)()
-            except Exception:
-                logger.exception("%s failed", path)
-
-    def unfollow(self, visit_id: str, follower: Follower) -> None:
-        followers = self.followers.get(visit_id)
+    def unfollow(self, topic: str, follower: Follower) -> None:
+        followers = self.followers.get(topic)
         if followers is not None:
             followers.discard(follower)
             if not followers:
-                del self.followers[visit_id]
+                del self.followers[topic]
 
     def publish(self, messages: list[Published]) -> None:
         """Send to every process; safe from any thread. Raises BusUnavailable."""
@@ -107,19 +91,19 @@ class Bus:
         return True
 
     def dispatch(self, messages: list[Published]) -> None:
-        """Hand messages to this process's followers of their visits (on the loop)."""
-        by_visit: dict[str, list[Published]] = defaultdict(list)
+        """Hand messages to this process's followers of their topics (on the loop)."""
+        by_topic: dict[str, list[Published]] = defaultdict(list)
         for message in messages:
-            if message.visit_id in self.followers:
-                by_visit[message.visit_id].append(message)
-        for visit_id, visit_messages in by_visit.items():
-            for follower in tuple(self.followers.get(visit_id, ())):
-                self.run(follower.notifications_published(visit_messages))
+            if message.topic in self.followers:
+                by_topic[message.topic].append(message)
+        for topic, topic_messages in by_topic.items():
+            for follower in tuple(self.followers.get(topic, ())):
+                self.run(follower.published(topic_messages))
 
     def tell_all_maybe_missed(self) -> None:
-        for followers in tuple(self.followers.values()):
-            for follower in tuple(followers):
-                self.run(follower.notifications_maybe_missed())
+        every = {follower for followers in self.followers.values() for follower in followers}
+        for follower in every:
+            self.run(follower.maybe_missed())
 
 
 class LocalBus(Bus):
@@ -145,6 +129,7 @@ class LocalBus(Bus):
 class RedisBus(Bus):
     """Several processes: one Redis pub/sub channel, one subscription per process."""
 
+    name = "redis"
     RETRY_MAX = 5.0
 
     def __init__(self, url: str) -> None:
@@ -157,8 +142,8 @@ class RedisBus(Bus):
         self.listener: asyncio.Task | None = None
         self.connected = False
 
-    def follow(self, visit_id: str, follower: Follower) -> None:
-        super().follow(visit_id, follower)
+    def follow(self, topic: str, follower: Follower) -> None:
+        super().follow(topic, follower)
         if (
             self.listener is None
             or self.listener.done()
@@ -222,7 +207,7 @@ class RedisBus(Bus):
                             )
             except (RedisError, OSError) as exc:
                 if self.connected:
-                    logger.warning("notification bus lost Redis (%s); reconnecting", exc)
+                    logger.warning("the bus lost Redis (%s); reconnecting", exc)
                 self.connected = False
             finally:
                 await client.aclose()

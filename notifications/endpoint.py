@@ -4,6 +4,7 @@ The REST API's hot path, so an ASGI consumer rather than a Django view: one thre
 authentication, validation and the stored write, and the push goes out on the event loop
 once that has committed. The checks are the REST API's own: its header authentication
 classes (Basic, Token), the notifications.add_notification permission, NotifyItemSerializer.
+Once stored, notifications are accepted (202) whether or not the bus can push them now.
 Under daphne a Django view would add a request object, middleware and a thread per request,
 more than the notify itself costs (docs/benchmarks.md).
 """
@@ -19,12 +20,13 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
-from gwe.consumers import DirectDispatch
 from gwe.ids import is_valid_id
-from gwe.origins import scope_header
 from notifications import services
-from notifications.bus import BusUnavailable, Published, get_bus
+from notifications.bus import Published
+from notifications.consumers import DirectDispatch
 from notifications.frames import published
+from notifications.origins import scope_header
+from notifications.push import push
 from notifications.serializers import NotifyItemSerializer
 
 
@@ -68,23 +70,12 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
             return
         try:
             messages = await self.accept(body)
-            await get_bus().apublish(messages)
         except Refused as refusal:
             await self.reply(refusal)
             return
-        except BusUnavailable as exc:
-            await self.reply(
-                Refused(
-                    503,
-                    {
-                        "error": f"stored, but cannot be pushed now ({exc}); pages will receive "
-                        "them when the notification bus is back or when they reconnect",
-                        "ids": [m.notification_id for m in messages],
-                    },
-                )
-            )
-            return
-        await self.respond(202, {"ids": [m.notification_id for m in messages]})
+        # Stored: pushed now, or read by the pages from the database when the bus is back.
+        await push(messages)
+        await self.respond(202, {"ids": [m.id for m in messages]})
 
     @database_sync_to_async
     def accept(self, body: bytes) -> list[Published]:

@@ -4,6 +4,7 @@ import json
 
 from notifications.bus import Published
 from notifications.models import Notification
+from notifications.topics import visit_topic
 
 
 def frame(notification: Notification) -> str:
@@ -22,9 +23,9 @@ def frame(notification: Notification) -> str:
 
 def published(notification: Notification) -> Published:
     return Published(
-        visit_id=notification.visit_id,
-        page_id=notification.page_id,
+        topic=visit_topic(notification.visit_id),
         seq=notification.seq,
-        notification_id=notification.pk,
         frame=frame(notification),
+        page_id=notification.page_id,
+        id=notification.pk,
     )

@@ -3,7 +3,6 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -12,9 +11,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gwe.models import Page, Visit
-from notifications.bus import BusUnavailable, get_bus
 from notifications.frames import published
 from notifications.models import Delivery, Notification
+from notifications.push import push_on_commit
 
 
 @dataclass(frozen=True)
@@ -29,25 +28,13 @@ class UnknownTarget(Exception):
     """The visit, or a page of it, does not exist."""
 
 
-class NotificationsQueued(Exception):
-    """Stored, but the bus is down: pages get them when it is back, or when they reconnect."""
-
-    def __init__(self, notifications: list[Notification], reason: str):
-        super().__init__(reason)
-        self.notifications = notifications
-
-
 def notify(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
-    """Store messages for a visit's pages, then push them once the transaction commits.
-
-    Raises UnknownTarget, or NotificationsQueued when they are stored but cannot be pushed now.
-    """
-    try:
-        with transaction.atomic():
-            notifications = notifications_store(visit_id=visit_id, messages=messages)
-            transaction.on_commit(partial(get_bus().publish, [published(n) for n in notifications]))
-    except BusUnavailable as exc:
-        raise NotificationsQueued(notifications, str(exc)) from exc
+    """Store messages for a visit's pages, and push them once the transaction commits (the
+    outermost one, when called inside another). Raises UnknownTarget; never fails because
+    the bus is away: stored, they reach the pages by replay."""
+    with transaction.atomic():
+        notifications = notifications_store(visit_id=visit_id, messages=messages)
+        push_on_commit([published(n) for n in notifications])
     return notifications
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 
-from gwe.origins import scope_header
+from notifications.origins import scope_header
 
 DEFAULT_GROUP = "agents"
 

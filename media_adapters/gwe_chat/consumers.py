@@ -4,17 +4,20 @@ services.py, what they read in selectors.py, how messages reach them in live.py.
 
 Frames in and out are documented in docs/adapters.md ("GWE chat (built in)")."""
 
+from functools import partial
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from gwe.consumers import DirectDispatch
-from gwe.origins import origin_allowed, scope_header
 from gwe.protocol import ProtocolError, decode
 from media_adapters.gwe_chat import access, live, selectors, services
 from media_adapters.gwe_chat.models import Sender
-from notifications.bus import Published, get_bus
+from notifications.bus import Published
+from notifications.consumers import DirectDispatch
+from notifications.follower import SequencedFollower
+from notifications.origins import origin_allowed, scope_header
+from notifications.push import push
 
 MAX_FRAME_BYTES = 16 * 1024
 # Close codes a page can read (after the handshake, so that a browser sees them).
@@ -22,7 +25,7 @@ FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
-class ChatSocket(DirectDispatch, live.ChatFollower, AsyncWebsocketConsumer):
+class ChatSocket(DirectDispatch, SequencedFollower, AsyncWebsocketConsumer):
     """What both sides share: one JSON object in, handled by `on_<type>`; a refusal is an
     error frame, and the socket stays open."""
 
@@ -45,6 +48,10 @@ class ChatSocket(DirectDispatch, live.ChatFollower, AsyncWebsocketConsumer):
     async def send_json(self, frame: dict) -> None:
         await self.send(text_data=live.encode(frame))
 
+    async def chat_follow(self, chat_id: str, *, after: int) -> None:
+        replay = partial(live.chat_replay, chat_id=chat_id)
+        await self.follow(live.chat_topic(chat_id), after=max(0, after), replay=replay)
+
     async def on_ping(self, message: dict) -> None:
         await self.send_json({"type": "pong"})
 
@@ -58,7 +65,7 @@ class VisitorChatConsumer(ChatSocket):
             await self.close()  # before accept: the handshake is refused with 403
             return
         await self.accept()
-        self.chats_init()
+        self.following_init()
         self.chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if not access.visitor_token_valid(self.chat_id, query.get("token", [""])[0]):
@@ -71,7 +78,7 @@ class VisitorChatConsumer(ChatSocket):
         await self.chat_follow(self.chat_id, after=int(after) if after.isdigit() else 0)
 
     async def disconnect(self, code):
-        self.chats_unfollow()
+        self.unfollow_all()
 
     async def on_message(self, message: dict) -> None:
         text = message.get("text")
@@ -79,20 +86,18 @@ class VisitorChatConsumer(ChatSocket):
             raise ProtocolError(400, "text must be a string")
         await self.post(text)
         # The sender sees its own message at once, whatever the bus does.
-        async with self.sequence_lock:
-            await self.chat_catch_up(self.chat_id)
+        await self.caught_up(live.chat_topic(self.chat_id))
 
     @database_sync_to_async
     def post(self, text: str) -> None:
         services.message_post(chat_id=self.chat_id, sender=Sender.VISITOR, text=text)
 
     async def on_typing(self, message: dict) -> None:
-        await live.push_now([live.typing_frame(self.chat_id, Sender.VISITOR)])
+        await push([live.typing_frame(self.chat_id, Sender.VISITOR)])
 
     async def on_end(self, message: dict) -> None:
         await database_sync_to_async(services.chat_end)(chat_id=self.chat_id, by=Sender.VISITOR)
-        async with self.sequence_lock:
-            await self.chat_catch_up(self.chat_id)
+        await self.caught_up(live.chat_topic(self.chat_id))
 
 
 class AgentConsumer(ChatSocket):
@@ -105,33 +110,34 @@ class AgentConsumer(ChatSocket):
             await self.close()  # before accept: the handshake is refused with 403
             return
         await self.accept()
-        self.chats_init()
+        self.following_init()
         self.user = self.scope.get("user")
         self.signed_in = False
         if not await database_sync_to_async(access.is_agent)(self.user):
             await self.close(code=FORBIDDEN)
             return
         self.signed_in = True
-        get_bus().follow(live.agent_key(self.user.pk), self)
+        await self.follow(live.agent_topic(self.user.pk), after=None, replay=None)
         await self.seen()
         await self.send_json({"type": "hello", **await self.status()})
         await self.send_chats()
 
     async def disconnect(self, code):
-        self.chats_unfollow()
+        self.unfollow_all()
         if getattr(self, "signed_in", False):
-            get_bus().unfollow(live.agent_key(self.user.pk), self)
             # Another console of the agent's, if any, says it is there at its next ping.
             await self.seen(connected=False)
 
-    async def other_published(self, message: Published) -> None:
-        if message.visit_id == live.agent_key(self.user.pk):
+    async def deliver(self, message: Published) -> None:
+        if message.topic == live.agent_topic(self.user.pk):
             # Their chats changed, and maybe their status (set away after leaving one waiting).
             await self.send_json({"type": "status", **await self.status()})
             await self.send_chats()
+        else:
+            await super().deliver(message)
 
-    async def notifications_maybe_missed(self) -> None:
-        await super().notifications_maybe_missed()
+    async def maybe_missed(self) -> None:
+        await super().maybe_missed()
         await self.send_chats()
 
     async def send_chats(self) -> None:
@@ -166,35 +172,29 @@ class AgentConsumer(ChatSocket):
         await database_sync_to_async(services.message_post)(
             chat_id=chat_id, sender=Sender.AGENT, text=text, agent=self.user
         )
-        await self.caught_up(chat_id)
+        await self.caught_up(live.chat_topic(chat_id))
 
     async def on_typing(self, message: dict) -> None:
         chat_id = await self.own_chat(message)
-        await live.push_now([live.typing_frame(chat_id, Sender.AGENT)])
+        await push([live.typing_frame(chat_id, Sender.AGENT)])
 
     async def on_answer(self, message: dict) -> None:
         chat_id = await self.own_chat(message)
         await database_sync_to_async(services.chat_answer)(chat_id=chat_id, agent=self.user)
-        await self.caught_up(chat_id)
+        await self.caught_up(live.chat_topic(chat_id))
 
     async def on_end(self, message: dict) -> None:
         chat_id = await self.own_chat(message)
         await database_sync_to_async(services.chat_end)(
             chat_id=chat_id, by=Sender.AGENT, agent=self.user
         )
-        await self.caught_up(chat_id)
-
-    async def caught_up(self, chat_id: str) -> None:
-        """The agent sees what they just did at once, whatever the bus does."""
-        async with self.sequence_lock:
-            if chat_id in self.followed:
-                await self.chat_catch_up(chat_id)
+        await self.caught_up(live.chat_topic(chat_id))
 
     async def own_chat(self, message: dict) -> str:
         chat_id = message.get("chat")
         if not isinstance(chat_id, str) or not chat_id:
             raise ProtocolError(400, "chat must be a chat ID")
-        if chat_id in self.followed:
+        if live.chat_topic(chat_id) in self.followed:
             return chat_id
         chat = await database_sync_to_async(selectors.chat_for_agent)(
             chat_id=chat_id, user_id=self.user.pk

@@ -1,6 +1,6 @@
 """Writes of GWE chat: start a chat and route it, post a message, answer, end; an agent's
 availability. Every message is stored with the chat's next sequence number, then pushed to
-the chat's sockets once the transaction commits (live.py)."""
+the chat's sockets once the transaction commits (notifications/push.py, live.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +11,7 @@ from django.utils import timezone
 from media_adapters.base import EngagementContext
 from media_adapters.gwe_chat import live, selectors
 from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, ChatState, Sender
+from notifications.push import push_on_commit
 
 MAX_TEXT = 2000  # characters in one message
 PASSED_ON = "Still looking: passing you on to another adviser."
@@ -67,7 +68,7 @@ def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
         text=f"Chat started from {where}." if where else "Chat started.",
         state=ChatState.WAITING,
     )
-    live.push_on_commit([live.agent_told(agent_status.user_id)])
+    push_on_commit([live.agent_told(agent_status.user_id)])
     return chat
 
 
@@ -125,7 +126,7 @@ def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
         words = "The chat was closed."
     _post(chat, sender=Sender.SYSTEM, text=words, state=ChatState.ENDED)
     if chat.agent_id:
-        live.push_on_commit([live.agent_told(chat.agent_id)])
+        push_on_commit([live.agent_told(chat.agent_id)])
     return chat
 
 
@@ -156,18 +157,18 @@ def _pass_on(chat_id: str, routing: Routing, now: datetime) -> bool:
         chat.state, chat.ended_at = ChatState.ENDED, now
         chat.save(update_fields=["state", "ended_at"])
         _post(chat, sender=Sender.SYSTEM, text=NOBODY_ANSWERED, state=ChatState.ENDED)
-        live.push_on_commit(told)
+        push_on_commit(told)
         return True
     agent_status = _free_agent(routing, now=now, but=chat.agent_id)
     chat.routed_at = now
     if agent_status is None:
         chat.save(update_fields=["routed_at"])  # looked at again after another wait
-        live.push_on_commit(told)
+        push_on_commit(told)
         return False
     chat.agent = agent_status.user
     chat.save(update_fields=["agent", "routed_at"])
     _post(chat, sender=Sender.SYSTEM, text=PASSED_ON, state=ChatState.WAITING)
-    live.push_on_commit([*told, live.agent_told(agent_status.user_id)])
+    push_on_commit([*told, live.agent_told(agent_status.user_id)])
     return True
 
 
@@ -222,7 +223,7 @@ def _answer(chat: Chat, agent) -> None:
         agent=agent,
         state=ChatState.ACTIVE,
     )
-    live.push_on_commit([live.agent_told(agent.pk)])
+    push_on_commit([live.agent_told(agent.pk)])
 
 
 def _post(chat: Chat, *, sender: str, text: str, agent=None, state: str = "") -> ChatMessage:
@@ -232,5 +233,5 @@ def _post(chat: Chat, *, sender: str, text: str, agent=None, state: str = "") ->
     message = ChatMessage.objects.create(
         chat=chat, seq=chat.last_seq, sender=sender, agent=agent, text=text, state=state
     )
-    live.push_on_commit([live.message_published(message)])
+    push_on_commit([live.message_published(message)])
     return message

@@ -21,12 +21,14 @@ from websockets.sync.client import connect
 from gwe.asgi import application
 from gwe.models import EventType
 from gwe.services import identity_link
+from gwe.settings import GWE_SWEEPS as SERVING_SWEEPS
 from invitations import services as invitations
 from invitations.models import InvitationTemplate
 from media_adapters.base import AdapterError, Engagement
 from media_adapters.gwe_chat import GweChatAdapter, live, services
 from media_adapters.gwe_chat.access import visitor_token, visitor_token_valid
 from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatState, Sender
+from notifications import push
 from notifications.bus import Published
 from notifications.models import Notification
 from tests.media_adapters.harness import context
@@ -188,7 +190,7 @@ def waited(chat: Chat, seconds: float, *, in_all: float | None = None) -> None:
 def told(monkeypatch):
     """Who hears of what is done: the bus keys pushed to (once it has committed)."""
     keys: list[str] = []
-    monkeypatch.setattr(live, "_publish", lambda items: keys.extend(p.visit_id for p in items))
+    monkeypatch.setattr(push, "_push", lambda items: keys.extend(p.topic for p in items))
     return keys
 
 
@@ -216,7 +218,11 @@ def test_a_chat_left_waiting_goes_to_another_agent_and_the_first_is_set_away(
     last = chat.messages.latest("seq")
     assert (last.sender, last.text, last.state) == ("system", services.PASSED_ON, "waiting")
     # The visitor reads it; ann's console drops the chat and shows her away; bob's lists it.
-    assert set(told) == {live.chat_key(chat.pk), live.agent_key(ann.pk), live.agent_key(bob.pk)}
+    assert set(told) == {
+        live.chat_topic(chat.pk),
+        live.agent_topic(ann.pk),
+        live.agent_topic(bob.pk),
+    }
     assert pass_on(chat_adapter) == 0  # bob has his 60 s
 
 
@@ -272,17 +278,17 @@ def test_answered_and_ended_chats_are_never_passed_on(chat_adapter):
 
 
 @pytest.mark.django_db
-def test_every_process_sweeps_for_chats_left_waiting(settings, chat_adapter):
-    """What the server runs every few seconds (GWE_SWEEPS) includes passing chats on."""
+def test_every_process_sweeps_for_chats_left_waiting(chat_adapter):
+    """What a serving process runs every few seconds (GWE_SWEEPS) includes passing chats on."""
     make_agent("ann")
     chat = chat_of(start(chat_adapter))
     make_agent("bob")
     waited(chat, 61)
 
-    results = {path: import_string(path)() for path in settings.GWE_SWEEPS}
+    results = {path: import_string(path)() for path in SERVING_SWEEPS}
 
     assert results["media_adapters.gwe_chat.adapter.unanswered_chats_pass_on"] == 1
-    assert settings.GWE_SWEEPS["media_adapters.gwe_chat.adapter.unanswered_chats_pass_on"] <= 10
+    assert SERVING_SWEEPS["media_adapters.gwe_chat.adapter.unanswered_chats_pass_on"] <= 10
     chat.refresh_from_db()
     assert chat.agent == User.objects.get(username="bob")
 
@@ -389,7 +395,7 @@ def test_the_agent_is_told_of_a_new_chat_after_it_is_stored(
 ):
     ann = make_agent("ann")
     pushed: list[Published] = []
-    monkeypatch.setattr(live, "_publish", pushed.extend)
+    monkeypatch.setattr(push, "_push", pushed.extend)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         start(chat_adapter)
@@ -397,7 +403,7 @@ def test_the_agent_is_told_of_a_new_chat_after_it_is_stored(
     for callback in callbacks:
         callback()
 
-    assert {p.visit_id for p in pushed} == {live.agent_key(ann.pk), "chat:" + Chat.objects.get().pk}
+    assert {p.topic for p in pushed} == {live.agent_topic(ann.pk), "chat:" + Chat.objects.get().pk}
 
 
 @pytest.mark.django_db
@@ -739,7 +745,7 @@ async def test_a_message_the_bus_lost_is_read_from_the_database(monkeypatch):
     page = visitor(chat.pk)
     await page.open()
     await page.until("message")
-    monkeypatch.setattr(live, "_publish", lambda items: None)  # the bus drops this one
+    monkeypatch.setattr(push, "_push", lambda items: None)  # the bus drops this one
     await database_sync_to_async(services.message_post)(
         chat_id=chat.pk, sender=Sender.AGENT, text="lost on the way", agent=ann
     )

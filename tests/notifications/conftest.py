@@ -2,7 +2,17 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.authtoken.models import Token
 
+from notifications import bus
 from tests.support.asgi import AsgiClient
+
+
+@pytest.fixture
+def redis_bus(settings, redis_server):
+    """This process's bus on a real Redis of the test's own, which it may stop and start."""
+    settings.REDIS_URL = redis_server.url
+    bus.reset_bus()
+    yield redis_server
+    bus.reset_bus()
 
 
 @pytest.fixture

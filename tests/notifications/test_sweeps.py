@@ -1,13 +1,17 @@
-"""While a process serves pages, it does what GWE_SWEEPS says, each at its own pace, and a
-sweep that fails is tried again at its next turn."""
+"""Each serving process does what GWE_SWEEPS says, each job at its own pace, from the start:
+at ASGI lifespan start-up, or with its first connection (daphne has no lifespan); a sweep that
+fails is tried again at its next turn."""
 
 import asyncio
 
 import pytest
+from channels.testing import ApplicationCommunicator, HttpCommunicator
 
-from notifications.bus import LocalBus
+from gwe.asgi import application
+from notifications.sweeps import sweeps
 
 runs: dict[str, int] = {"often": 0, "seldom": 0, "failing": 0}
+HERE = "tests.notifications.test_sweeps"
 
 
 def often() -> None:
@@ -23,27 +27,40 @@ def failing() -> None:
     raise RuntimeError("the database is away")
 
 
-class Page:
-    async def notifications_published(self, messages) -> None: ...
-
-    async def notifications_maybe_missed(self) -> None: ...
+@pytest.fixture
+def jobs(settings):
+    settings.GWE_SWEEPS = {f"{HERE}.often": 0.05, f"{HERE}.seldom": 10, f"{HERE}.failing": 0.05}
+    runs.update(often=0, seldom=0, failing=0)
+    yield
+    sweeps.stop()
 
 
 # database_sync_to_async tidies the thread's connections around each sweep.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-async def test_a_serving_process_sweeps_each_at_its_own_pace(settings):
-    here = "tests.notifications.test_sweeps"
-    settings.GWE_SWEEPS = {f"{here}.often": 0.05, f"{here}.seldom": 10, f"{here}.failing": 0.05}
-    runs.update(often=0, seldom=0, failing=0)
-    bus = LocalBus()
+async def test_a_process_sweeps_from_lifespan_start_up_each_at_its_own_pace(jobs):
+    server = ApplicationCommunicator(application, {"type": "lifespan"})
+    await server.send_input({"type": "lifespan.startup"})
+    assert await server.receive_output(timeout=2) == {"type": "lifespan.startup.complete"}
 
-    assert runs["often"] == 0  # nothing until the process serves a page
-    bus.follow("visit-1", Page())
-    bus.follow("visit-2", Page())  # one set of sweeps per process, not per page
     await asyncio.sleep(0.5)
-    for sweeper in bus.sweepers:
-        sweeper.cancel()
+    await server.send_input({"type": "lifespan.shutdown"})
+    assert await server.receive_output(timeout=2) == {"type": "lifespan.shutdown.complete"}
+    ran = dict(runs)
+    await asyncio.sleep(0.2)
 
+    assert 4 <= ran["often"] <= 11
+    assert ran["seldom"] == 0
+    assert ran["failing"] >= 4  # tried again after each failure
+    assert runs == ran  # stopped with the process
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_without_lifespan_the_first_request_starts_them_once(jobs):
+    assert runs["often"] == 0
+    for _ in range(3):  # one set of sweeps per process, not per request
+        await HttpCommunicator(application, "GET", "/server/health").get_response()
+
+    await asyncio.sleep(0.5)
+
+    assert len(sweeps.tasks) == 3
     assert 4 <= runs["often"] <= 11
-    assert runs["seldom"] == 0
-    assert runs["failing"] >= 4  # tried again after each failure

@@ -109,7 +109,6 @@ class GweServer:
     def command(self) -> list[str]:
         address = ["127.0.0.1", str(self.port)]
         if self.kind == "uvicorn":
-            # Channels' router does not speak ASGI lifespan: say so rather than be probed.
             return [
                 "uvicorn",
                 "--host",
@@ -117,7 +116,7 @@ class GweServer:
                 "--port",
                 address[1],
                 "--lifespan",
-                "off",
+                "on",
                 "--log-level",
                 "warning",
                 "--no-access-log",
