@@ -1,12 +1,10 @@
 """Visitor history in the admin: read-only, as the tracker recorded it."""
 
 import json
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import quote
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -118,16 +116,21 @@ class VisitStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active now"), ("ended", "Ended")]
+        return [
+            ("on_site", "On the site now"),
+            ("active", "Visit goes on (may come back)"),
+            ("ended", "Ended"),
+        ]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.now() - timedelta(seconds=settings.GWE_VISIT_TIMEOUT_SECONDS)
-        active = Q(end_time__isnull=True, last_activity__gt=cutoff)
+        now = timezone.now()
         match self.value():
+            case "on_site":
+                return queryset.on_site(now)
             case "active":
-                return queryset.filter(active)
+                return queryset.active(now)
             case "ended":
-                return queryset.exclude(active)
+                return queryset.exclude(pk__in=Visit.objects.active(now).values("pk"))
         return queryset
 
 
@@ -149,7 +152,7 @@ class IdentifiedFilter(admin.SimpleListFilter):
 
 class PageInline(admin.TabularInline):
     model = Page
-    fields = readonly_fields = ("start_time", "url", "title", "referrer", "end_time")
+    fields = readonly_fields = ("start_time", "url", "title", "referrer", "end_time", "seen_at")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -170,6 +173,7 @@ class VisitAdmin(IdSearchAdmin):
         "start_time",
         "last_activity",
         "ended",
+        "on_site",
         "identity_link",
         "page_count",
         "browser",
@@ -203,7 +207,16 @@ class VisitAdmin(IdSearchAdmin):
     inlines = [PageInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(page_total=_count(Page, "visit"))
+        live = Page.objects.live().filter(visit=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(page_total=_count(Page, "visit"), on_site_now=Exists(live))
+        )
+
+    @admin.display(description="on the site", boolean=True, ordering="on_site_now")
+    def on_site(self, visit: Visit) -> bool:
+        return visit.on_site_now  # type: ignore[attr-defined]
 
     @admin.display(description="ended", ordering="end_time")
     def ended(self, visit: Visit) -> str:
@@ -212,8 +225,14 @@ class VisitAdmin(IdSearchAdmin):
 
     @admin.display(description="state")
     def state(self, visit: Visit) -> str:
-        if visit.is_active():
-            return "Active: the visitor is on the site now."
+        now = timezone.now()
+        if visit.is_active(now) and visit.is_on_site(now):
+            return "On the site now: a page of the visit is open."
+        if visit.is_active(now):
+            return (
+                "Not on the site now: no page of the visit is open. The visit goes on if "
+                "the visitor comes back before the visit timeout."
+            )
         if visit.end_time is None:
             return "Ended: no activity since the visit timeout."
         return "Ended."

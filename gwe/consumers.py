@@ -52,7 +52,7 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
 
     @database_sync_to_async
     def handle(self, message):
-        return tracker.handle(message, user_agent=self.user_agent, pages=self.pages)
+        return tracker.handle(message, user_agent=self.user_agent, pages=self.pages, live=True)
 
 
 class TrackerHttpConsumer(DirectDispatch, AsyncHttpConsumer):

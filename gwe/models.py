@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from gwe.ids import ID_LENGTH, new_id
@@ -30,6 +31,24 @@ class Identity(models.Model):
         return self.id
 
 
+def presence_cutoff(now=None):
+    """A page seen live since then is still there: its live channel is open, or closed less
+    than GWE_PRESENCE_GRACE_SECONDS ago (a reconnect, the next page loading)."""
+    return (now or timezone.now()) - timedelta(seconds=settings.GWE_PRESENCE_GRACE_SECONDS)
+
+
+class VisitQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """The visits that go on: not ended, and active within GWE_VISIT_TIMEOUT_SECONDS (a
+        visitor who comes back by then is in the same visit)."""
+        cutoff = (now or timezone.now()) - timedelta(seconds=settings.GWE_VISIT_TIMEOUT_SECONDS)
+        return self.filter(end_time__isnull=True, last_activity__gt=cutoff)
+
+    def on_site(self, now=None):
+        """The visits with a page open now."""
+        return self.filter(Exists(Page.objects.live(now).filter(visit=OuterRef("pk"))))
+
+
 class Visit(models.Model):
     """One browser session on the customer's site: all tabs share it."""
 
@@ -46,6 +65,8 @@ class Visit(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     language_code = models.CharField(max_length=35, blank=True)
 
+    objects = VisitQuerySet.as_manager()
+
     class Meta:
         ordering = ["-start_time"]
 
@@ -58,11 +79,22 @@ class Visit(models.Model):
     def is_active(self, now=None) -> bool:
         return self.end_time is None and (now or timezone.now()) < self.expires_at()
 
+    def is_on_site(self, now=None) -> bool:
+        """Whether a page of the visit is open now (a tab, its live channel)."""
+        return Page.objects.live(now).filter(visit_id=self.pk).exists()
+
     def effective_end_time(self, now=None):
         """When the visit ended: recorded, or implied by inactivity; None while active."""
         if self.end_time is not None:
             return self.end_time
         return None if self.is_active(now) else self.last_activity
+
+
+class PageQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """The pages open now: with a live channel (a tracker socket, a waiting poll), or one
+        closed less than the grace period ago."""
+        return self.filter(seen_at__gte=presence_cutoff(now))
 
 
 class Page(models.Model):
@@ -77,13 +109,24 @@ class Page(models.Model):
     referrer = models.CharField(max_length=2048, blank=True)
     start_time = models.DateTimeField(default=timezone.now)
     end_time = models.DateTimeField(null=True, blank=True)
+    # When the page was last known to have a live channel (notifications/presence.py);
+    # NULL for one that never had (a beacon, an old tracker over HTTP).
+    seen_at = models.DateTimeField("last seen live", null=True, blank=True)
+
+    objects = PageQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_time"]
-        indexes = [models.Index(fields=["visit", "start_time"])]
+        indexes = [
+            models.Index(fields=["visit", "start_time"]),
+            models.Index(fields=["seen_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.url
+
+    def is_live(self, now=None) -> bool:
+        return self.seen_at is not None and self.seen_at >= presence_cutoff(now)
 
 
 class Event(models.Model):

@@ -54,15 +54,17 @@ def page_json(page: Page) -> dict:
 
 def visit_json(visit: Visit, *, now: datetime | None = None, events: bool = True) -> dict:
     """The Visit resource. Pages (and events) must be prefetched, as the selectors do."""
+    pages = visit.pages.all()
     body = {
         "visitID": visit.pk,
         "globalVisitID": visit.global_visit_id,
         "identityID": visit.identity_id,
         "startTime": iso(visit.start_time),
         "endTime": iso(visit.effective_end_time(now)),
+        "onSite": any(page.is_live(now) for page in pages),
         "userAgent": visit.user_agent,
         "languageCode": visit.language_code,
-        "pages": [page_json(page) for page in visit.pages.all()],
+        "pages": [page_json(page) for page in pages],
     }
     if events:
         body["events"] = [event_json(event) for event in visit.events.all()]
@@ -95,7 +97,9 @@ class PageSerializer(serializers.Serializer):
     referrer = serializers.CharField()
     startTime = serializers.DateTimeField()
     endTime = serializers.DateTimeField(
-        allow_null=True, help_text="null while the page is open or when its end was not seen"
+        allow_null=True,
+        help_text="when the tracker reported leaving it, or when it was last seen open once "
+        "gone; null while open",
     )
 
     def to_representation(self, instance: Page) -> dict:
@@ -112,6 +116,10 @@ class VisitSummarySerializer(serializers.Serializer):
     endTime = serializers.DateTimeField(
         allow_null=True,
         help_text="when the visit ended, recorded or implied by inactivity; null while active",
+    )
+    onSite = serializers.BooleanField(
+        help_text="a page of the visit is open now (its tracker connected, or back within the "
+        "presence grace period)"
     )
     userAgent = serializers.CharField()
     languageCode = serializers.CharField()

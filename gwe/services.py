@@ -39,10 +39,12 @@ class PageStarted:
 
 
 @transaction.atomic
-def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
-    """Start a page view, in the visit the page names if it is still active, else a new one."""
+def page_start(*, message: PageMessage, user_agent: str = "", live: bool) -> PageStarted:
+    """Start a page view, in the visit the page names if it is still active, else a new one.
+    `live`: the page has a live channel to receive what GWE pushes (its transport says so),
+    so that it is open from the start (rules may invite it on PageEntered)."""
     if message.resume_page_id:
-        resumed = _page_resume(message)
+        resumed = _page_resume(message, live=live)
         if resumed is not None:
             return resumed
     now = timezone.now()
@@ -64,6 +66,7 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
         title=message.title,
         referrer=message.referrer,
         start_time=message.timestamp,
+        seen_at=now if live else None,
     )
     entered = _system_event("PageEntered", visit=visit, page=page, when=message.timestamp)
     if new_visit:
@@ -84,7 +87,7 @@ def page_start(*, message: PageMessage, user_agent: str = "") -> PageStarted:
     )
 
 
-def _page_resume(message: PageMessage) -> PageStarted | None:
+def _page_resume(message: PageMessage, *, live: bool) -> PageStarted | None:
     """The page a reconnecting tracker names, if its visit is still active."""
     page = (
         Page.objects.select_related("visit")
@@ -93,7 +96,11 @@ def _page_resume(message: PageMessage) -> PageStarted | None:
     )
     if page is None or not page.visit.is_active():
         return None
-    Visit.objects.filter(pk=page.visit_id).update(last_activity=timezone.now())
+    now = timezone.now()
+    Visit.objects.filter(pk=page.visit_id).update(last_activity=now)
+    if live:
+        Page.objects.filter(pk=page.pk).update(seen_at=now)
+        page.seen_at = now
     return PageStarted(
         visit=page.visit,
         page=page,

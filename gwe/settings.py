@@ -241,6 +241,11 @@ GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).
 GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
 GWE_NOTIFY_SWEEP_SECONDS = 60
+# A page whose live channel (socket, poll) closed is still there for this long (a reconnect,
+# the next page loading); past it the page is gone, and a visit with no page is off the site.
+GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
+# A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
+GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
 # What every serving process does now and then (notifications/sweeps.py): a function, every
 # so many seconds. The management commands do the same from cron.
 GWE_SWEEPS = {
@@ -253,6 +258,11 @@ GWE_SWEEPS = {
 # Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
 # The built-in chat always; GMS when GMS_BASE_URL is set; more (or other) entries from the
 # GWE_MEDIA_ADAPTERS variable, a JSON object merged over these.
+    # Each process tells the database which pages it holds live channels to; pages not seen
+    # within the grace period are gone.
+    "notifications.presence.presence_heartbeat": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
+    "notifications.presence.pages_close_gone": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
+    "media_adapters.gwe_chat.adapter.chats_watch_visitors": min(5, GWE_PRESENCE_GRACE_SECONDS),
 GMS_BASE_URL = env_str("GMS_BASE_URL")
 GWE_MEDIA_ADAPTERS: dict = {
     "gwe-chat": {"BACKEND": "media_adapters.gwe_chat.GweChatAdapter", "OPTIONS": {}},

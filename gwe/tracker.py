@@ -20,12 +20,17 @@ class BatchError(Exception):
 
 
 def handle(
-    message: object, *, user_agent: str = "", pages: dict[str, PageContext] | None = None
+    message: object,
+    *,
+    user_agent: str = "",
+    pages: dict[str, PageContext] | None = None,
+    live: bool = False,
 ) -> dict:
     """The reply to one message; raises ProtocolError when it is refused.
 
     `pages` is a transport's memory of the pages it started, so that their events need
-    no look-up; the HTTP transport has none."""
+    no look-up; the HTTP transport has none. `live`: the transport is the page's live
+    channel (a WebSocket), so a page it starts can be pushed to at once."""
     if not isinstance(message, dict):
         raise ProtocolError(400, "a message must be a JSON object")
     kind = message.get("type")
@@ -35,7 +40,7 @@ def handle(
         event = services.event_record(message=parsed, context=context)
         return {"type": "ack", "id": event.client_event_id, "eventID": event.pk}
     if kind == "page":
-        started = services.page_start(message=parse_page(message), user_agent=user_agent)
+        started = services.page_start(message=parse_page(message), user_agent=user_agent, live=live)
         if pages is not None:
             pages[started.page.pk] = started.context
             while len(pages) > PAGES_REMEMBERED:

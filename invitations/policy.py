@@ -17,8 +17,13 @@ def limits_for(rule: EngagementRule | None, policy: dict) -> dict:
     }
 
 
+NO_LIVE_CHANNEL = "the page has no live connection to receive it (closed, or never connected)"
+
+
 def refusal(limits: dict, facts: VisitFacts) -> str | None:
     """Why the policy says no, or None when it says yes."""
+    if not facts.page.is_live(facts.now):
+        return NO_LIVE_CHANNEL
     counts = facts.invitations
     if limits["one_at_a_time"] and counts.pending:
         return "another invitation is on screen (one at a time)"

@@ -1,10 +1,14 @@
 """A page's subscription to its visit's notifications: a follower of the visit's topic,
-mixed into the tracker's transports (the WebSocket, the long poll)."""
+mixed into the tracker's transports (the WebSocket, the long poll). A subscription is the
+page's live channel: while it lasts, the page is open (notifications/presence.py)."""
 
 from functools import partial
 
+from channels.db import database_sync_to_async
+
 from notifications.deliveries import get_recorder
 from notifications.follower import SequencedFollower
+from notifications.presence import pages_seen, presence
 from notifications.selectors import notifications_missed
 from notifications.topics import visit_topic
 
@@ -25,15 +29,22 @@ class NotificationSubscriber(SequencedFollower):
         if not hasattr(self, "followed"):
             self.following_init()
         self.subscribed_visit, self.subscribed_page = visit_id, page_id
+        presence.opened(page_id)
+        await database_sync_to_async(pages_seen)([page_id])
         replay = partial(_missed, visit_id=visit_id, page_id=page_id)
         return await self.follow(
             visit_topic(visit_id), after=last_seq, replay=replay, page_id=page_id
         )
 
     async def notifications_unsubscribe(self) -> None:
-        if self.subscribed_visit is not None:
+        """The channel closes (or the page moves on): the page is open for the grace period
+        from now, unless it comes back."""
+        if self.subscribed_visit is not None and self.subscribed_page is not None:
+            page_id = self.subscribed_page
             self.unfollow(visit_topic(self.subscribed_visit))
             self.subscribed_visit = self.subscribed_page = None
+            presence.closed(page_id)
+            await database_sync_to_async(pages_seen)([page_id])
 
     def notifications_received(self, notification_ids: list[str]) -> None:
         if self.subscribed_visit and self.subscribed_page:

@@ -83,3 +83,11 @@ def unanswered_chats_pass_on() -> int:
     waiting are passed on, or ended (services.chats_pass_on_unanswered)."""
     chat_adapters = [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
     return sum(services.chats_pass_on_unanswered(routing=a.routing) for a in chat_adapters)
+
+
+def chats_watch_visitors() -> int:
+    """What the server does every few seconds: each chat adapter's agents read when their
+    visitors leave and come back, and chats whose visitor left for good end
+    (services.chats_watch_visitors)."""
+    chat_adapters = [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
+    return sum(services.chats_watch_visitors(alias=a.alias) for a in chat_adapters)

@@ -100,6 +100,8 @@ class Chat(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Since when the visitor has had no page of the visit open (None: on the site).
+    visitor_left_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

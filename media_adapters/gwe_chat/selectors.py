@@ -57,6 +57,7 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
         "rule": chat.rule,
         "createdAt": chat.created_at.isoformat(),
         "lastSeq": chat.last_seq,
+        "visitorOnSite": chat.visitor_left_at is None,
     }
 
 
@@ -123,6 +124,7 @@ def _visit(visit: Visit, now) -> dict[str, Any]:
         "identityID": visit.identity_id,
         "startTime": visit.start_time.isoformat(),
         "active": visit.is_active(now),
+        "onSite": visit.is_on_site(now),
         "languageCode": visit.language_code,
         "userAgent": visit.user_agent,
     }

@@ -5,17 +5,30 @@ the chat's sockets once the transaction commits (notifications/push.py, live.py)
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from gwe.models import Page
 from media_adapters.base import EngagementContext
 from media_adapters.gwe_chat import live, selectors
-from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, ChatState, Sender
+from media_adapters.gwe_chat.models import (
+    OPEN_STATES,
+    AgentStatus,
+    Chat,
+    ChatMessage,
+    ChatState,
+    Sender,
+)
 from notifications.push import push_on_commit
 
 MAX_TEXT = 2000  # characters in one message
 PASSED_ON = "Still looking: passing you on to another adviser."
 NOBODY_ANSWERED = "No adviser could answer in time. Please try again in a few minutes."
+VISITOR_AWAY = "The visitor has left the site (no page open)."
+VISITOR_BACK = "The visitor is back on the site."
+VISITOR_LEFT = "The visitor left the site and did not come back: the chat has ended."
 
 
 class NoAgentFree(Exception):
@@ -106,9 +119,10 @@ def chat_answer(*, chat_id: str, agent) -> Chat:
 
 
 @transaction.atomic
-def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
-    """End the chat (the visitor or the agent closed it, or the engagement was withdrawn);
-    None for a chat that does not exist. Ending twice is harmless."""
+def chat_end(*, chat_id: str, by: str, agent=None, why: str = "") -> Chat | None:
+    """End the chat (the visitor or the agent closed it, the engagement was withdrawn, the
+    visitor left: `why` says so to both); None for a chat that does not exist. Ending twice
+    is harmless."""
     chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
     if chat is None:
         return None
@@ -118,7 +132,9 @@ def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
         return chat
     chat.state, chat.ended_at = ChatState.ENDED, timezone.now()
     chat.save(update_fields=["state", "ended_at"])
-    if by == Sender.VISITOR:
+    if why:
+        words = why
+    elif by == Sender.VISITOR:
         words = "The visitor ended the chat."
     elif by == Sender.AGENT:
         words = f"{live.display_name(agent)} ended the chat."
@@ -128,6 +144,59 @@ def chat_end(*, chat_id: str, by: str, agent=None) -> Chat | None:
     if chat.agent_id:
         push_on_commit([live.agent_told(chat.agent_id)])
     return chat
+
+
+def chats_watch_visitors(*, alias: str, now: datetime | None = None) -> int:
+    """The agent reads in the transcript when the visitor of an open chat leaves the site (no
+    page of the visit open) and when they come back; a chat whose visitor stayed away for
+    GWE_CHAT_ABANDONED_SECONDS ends. How many chats changed."""
+    now = now or timezone.now()
+    chats = Chat.objects.filter(adapter=alias, state__in=OPEN_STATES)
+    on_site = Exists(Page.objects.live(now).filter(visit_id=OuterRef("visit_id")))
+    left = chats.filter(visitor_left_at__isnull=True).exclude(on_site)
+    back = chats.filter(visitor_left_at__isnull=False).filter(on_site)
+    away_too_long = now - timedelta(seconds=settings.GWE_CHAT_ABANDONED_SECONDS)
+    changed = [_visitor_away(chat_id, now) for chat_id in left.values_list("pk", flat=True)]
+    changed += [_visitor_back(chat_id) for chat_id in back.values_list("pk", flat=True)]
+    abandoned = chats.filter(visitor_left_at__lte=away_too_long).exclude(on_site)
+    changed += [
+        chat_end(chat_id=chat_id, by=Sender.SYSTEM, why=VISITOR_LEFT) is not None
+        for chat_id in abandoned.values_list("pk", flat=True)
+    ]
+    return sum(changed)
+
+
+@transaction.atomic
+def _visitor_away(chat_id: str, now: datetime) -> bool:
+    chat = _locked_open(chat_id)
+    if chat is None or chat.visitor_left_at is not None:
+        return False
+    chat.visitor_left_at = now
+    chat.save(update_fields=["visitor_left_at"])
+    _post(chat, sender=Sender.SYSTEM, text=VISITOR_AWAY)
+    _tell_agent(chat)
+    return True
+
+
+@transaction.atomic
+def _visitor_back(chat_id: str) -> bool:
+    chat = _locked_open(chat_id)
+    if chat is None or chat.visitor_left_at is None:
+        return False
+    chat.visitor_left_at = None
+    chat.save(update_fields=["visitor_left_at"])
+    _post(chat, sender=Sender.SYSTEM, text=VISITOR_BACK)
+    _tell_agent(chat)
+    return True
+
+
+def _locked_open(chat_id: str) -> Chat | None:
+    return Chat.objects.select_for_update().filter(pk=chat_id, state__in=OPEN_STATES).first()
+
+
+def _tell_agent(chat: Chat) -> None:
+    if chat.agent_id:
+        push_on_commit([live.agent_told(chat.agent_id)])
 
 
 def chats_pass_on_unanswered(*, routing: Routing, now: datetime | None = None) -> int:

@@ -218,6 +218,7 @@ def evaluate(rule_count: int) -> dict:
     started = services.page_start(
         message=parse_page({"type": "page", "url": f"{SHOP}/products/shoe-1", "title": "Shoe"}),
         user_agent=DESKTOP,
+        live=True,
     )
     numbers = itertools.count()
     store_events(20, counting=False, started=started, numbers=numbers)  # warm up

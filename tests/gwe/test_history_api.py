@@ -35,6 +35,7 @@ VISIT_KEYS = {
     "identityID",
     "startTime",
     "endTime",
+    "onSite",
     "userAgent",
     "languageCode",
     "pages",

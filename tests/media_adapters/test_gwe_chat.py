@@ -950,11 +950,15 @@ from media_adapters.gwe_chat.services import agent_set_available
 from notifications.bus import Published
 from notifications.models import Notification
 from tests.media_adapters.harness import context
+from tests.support.factories import start_page
 if not User.objects.filter(username="ann").exists():
     ann = User.objects.create_user("ann", password="ann-pass-1", first_name="Ann")
     ann.groups.add(Group.objects.get(name="agents"))
 else:
-    GweChatAdapter(alias="gwe-chat").start(context(options={}))
+    page = start_page().page  # the visitor, on the site
+    GweChatAdapter(alias="gwe-chat").start(
+        context(options={}, visit_id=page.visit_id, page_id=page.pk)
+    )
 """
 TOKEN = """
 from media_adapters.gwe_chat.access import visitor_token

@@ -11,8 +11,13 @@ from invitations.models import EngagementRule, InvitationTemplate
 _client_ids = itertools.count(1)
 
 
-def start_page(url: str = "https://shop.example/", **fields) -> services.PageStarted:
-    return services.page_start(message=parse_page({"type": "page", "url": url, **fields}))
+def start_page(
+    url: str = "https://shop.example/", *, live: bool = True, **fields
+) -> services.PageStarted:
+    """A page as the tracker's socket starts it (live: GWE can push to it at once)."""
+    return services.page_start(
+        message=parse_page({"type": "page", "url": url, **fields}), live=live
+    )
 
 
 def record_event(started: services.PageStarted, name: str = "AddToCart", **fields):

@@ -100,8 +100,12 @@
         chat = chats[summary.id] = {messages: [], lastSeq: 0, unread: 0, typingUntil: 0, followedOn: 0};
         order.push(summary.id);
       }
+      var wasOnSite = chat.summary && chat.summary.visitorOnSite;
       chat.summary = summary;
       chat.state = chat.state || summary.state;
+      if (summary.id === selected && wasOnSite !== undefined && wasOnSite !== summary.visitorOnSite) {
+        loadContext(selected);  // the visitor left the site, or came back
+      }
       if (chat.followedOn !== generation) {
         send({type: 'follow', chat: summary.id, after: chat.lastSeq});
         chat.followedOn = generation;
@@ -172,6 +176,7 @@
       var name = el('span', 'name', chat.summary.visitor);
       name.appendChild(el('span', 'badge ' + chat.state, chat.state === 'waiting' ? 'new' : chat.state));
       if (chat.unread) name.appendChild(el('span', 'badge unread', chat.unread));
+      if (chat.summary.visitorOnSite === false) name.appendChild(el('span', 'badge left', 'left'));
       item.appendChild(name);
       item.appendChild(el('span', 'meta', chat.summary.page.title || chat.summary.page.url));
       item.addEventListener('click', function () { select(id); });
@@ -259,7 +264,7 @@
       about['Visit started'] = clock(context.visit.startTime);
       about.Language = context.visit.languageCode || '—';
       about.Browser = context.visit.userAgent || '—';
-      about['Still on the site'] = context.visit.active ? 'yes' : 'no';
+      about['On the site now'] = context.visit.onSite ? 'yes' : 'no: no page of the visit is open';
     }
     box.appendChild(definitions(about));
 
