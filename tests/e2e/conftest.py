@@ -77,3 +77,30 @@ def eventually(check, timeout: float = 10.0):
 
 def get_ids(page) -> dict:
     return page.evaluate("() => new Promise(resolve => _gt.push(['getIDs', resolve]))")
+
+
+def engage(gwe, visit_id: str, invitation: str = "invite") -> str:
+    """An external strategy offers the visit an invitation (engage gateway)."""
+    response = httpx.post(
+        f"{gwe.url}/server/data/gateway/engage",
+        json={"visitID": visit_id, "invitation": invitation},
+        auth=API_USER,
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["invitationID"]
+
+
+def agent_signs_in_available(gwe, context, username: str = "admin", password: str = "admin"):
+    """The agent console of `context`'s browser, signed in, its agent Available."""
+    console = context.new_page()
+    console.goto(f"{gwe.url}/admin/login/?next=/agent/")
+    console.fill("#id_username", username)
+    console.fill("#id_password", password)
+    console.click("input[type=submit]")
+    console.wait_for_url(f"{gwe.url}/agent/")
+    console.wait_for_selector("#availability:not([disabled])", timeout=10000)
+    if console.locator("#availability").get_attribute("aria-pressed") != "true":
+        console.locator("#availability").click()
+    console.wait_for_selector('#availability[aria-pressed="true"]', timeout=10000)
+    return console

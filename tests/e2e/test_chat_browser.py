@@ -8,7 +8,7 @@ sweep."""
 import httpx
 import pytest
 
-from tests.e2e.conftest import API_USER, get_ids, shop_page
+from tests.e2e.conftest import API_USER, engage, get_ids, shop_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -43,17 +43,6 @@ def visitor_page(chat_gwe, shop, chromium_browser):
     page.wait_for_function("() => window._gt && window._gt.gwe")
     yield page
     context.close()
-
-
-def engage(gwe, visit_id: str) -> str:
-    response = httpx.post(
-        f"{gwe.url}/server/data/gateway/engage",
-        json={"visitID": visit_id, "invitation": "invite"},
-        auth=API_USER,
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
-    return response.json()["invitationID"]
 
 
 def test_a_visitor_and_an_agent_chat_from_an_invitation(

@@ -8,7 +8,14 @@ import json
 import httpx
 import pytest
 
-from tests.e2e.conftest import API_USER, eventually, get_ids, shop_page
+from tests.e2e.conftest import (
+    API_USER,
+    agent_signs_in_available,
+    engage,
+    eventually,
+    get_ids,
+    shop_page,
+)
 from tests.support.servers import fresh_database, gwe_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -57,14 +64,8 @@ def test_what_is_sent_while_redis_is_away_reaches_the_page_in_order_once(
         auth=API_USER,
         timeout=10,
     )
-    engaged = httpx.post(
-        f"{gwe.url}/server/data/gateway/engage",
-        json={"visitID": visit, "invitation": "invite"},
-        auth=API_USER,
-        timeout=10,
-    )
+    engage(gwe, visit)
     assert notified.status_code == 202, notified.text
-    assert engaged.status_code == 202, engaged.text
     page.wait_for_timeout(1000)
     assert page.evaluate("window.arrived") == []  # nothing can reach it now
 
@@ -100,26 +101,12 @@ def test_a_visitor_who_closes_the_tab_is_shown_gone_and_the_chat_ends(
 ):
     gwe = quick_presence
     agent_context = chromium_browser.new_context()
-    console = agent_context.new_page()
-    console.goto(f"{gwe.url}/admin/login/?next=/agent/")
-    console.fill("#id_username", "admin")
-    console.fill("#id_password", "admin")
-    console.click("input[type=submit]")
-    console.wait_for_selector("#availability:not([disabled])", timeout=WAIT)
-    console.locator("#availability").click()
-    console.wait_for_selector('#availability[aria-pressed="true"]', timeout=WAIT)
-
+    console = agent_signs_in_available(gwe, agent_context)
     visitor_context = chromium_browser.new_context()
     visitor = visitor_context.new_page()
     visitor.goto(shop.add("/boots", shop_page(gwe.url, "<h1>Boots</h1>", title="Boots")))
     visitor.wait_for_function("() => window._gt && window._gt.gwe")
-    engaged = httpx.post(
-        f"{gwe.url}/server/data/gateway/engage",
-        json={"visitID": get_ids(visitor)["visitID"], "invitation": "invite"},
-        auth=API_USER,
-        timeout=10,
-    )
-    assert engaged.status_code == 202, engaged.text
+    engage(gwe, get_ids(visitor)["visitID"])
     chat = visitor.frame_locator("iframe[data-gwe-notification]")
     chat.locator('[data-gwe-action="accept"]').click(timeout=WAIT)
     chat.locator("#chat-status", has_text="Waiting for an adviser").wait_for(timeout=WAIT)
