@@ -1,13 +1,17 @@
-"""What the tracker reports: visitors' visits, the pages they view, the events on them."""
+"""What the tracker reports: visitors' visits, the pages they view, the events on them; and
+the business events it watches for by itself (business-event definitions, edited in the admin)."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from gwe.ids import ID_LENGTH, new_id
+from gwe.validators import validate_event_name, validate_regex
 
 
 class EventType(models.TextChoices):
@@ -169,3 +173,109 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_name}"
+
+
+# ---- business-event definitions: what the tracker watches for ------------------------------
+
+
+class BusinessEventDefinition(models.Model):
+    """A business event the tracker raises by itself: a DOM event on matching elements,
+    or a timer, on pages whose URL matches (GWE's DSL)."""
+
+    class Trigger(models.TextChoices):
+        CLICK = "click", "Click on an element"
+        SUBMIT = "submit", "Form submitted"
+        CHANGE = "change", "Field changed"
+        MOUSEOVER = "mouseover", "Mouse over an element"
+        TIMER = "timer", "Time spent on the page"
+
+    name = models.CharField(
+        max_length=128,
+        unique=True,
+        validators=[validate_event_name],
+        help_text="The event name as it appears in the history, e.g. AddToCart.",
+    )
+    enabled = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.CLICK)
+    selector = models.CharField(
+        "CSS selector",
+        max_length=512,
+        blank=True,
+        help_text="Which elements to watch, e.g. button.add-to-cart. Not used by timers.",
+    )
+    delay_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="For a timer: seconds on the page before the event fires.",
+    )
+    url_pattern = models.CharField(
+        "only on URLs matching",
+        max_length=512,
+        blank=True,
+        validators=[validate_regex],
+        help_text="Optional regular expression the page URL must match, e.g. /products/.",
+    )
+    max_per_page = models.PositiveIntegerField(
+        default=0, help_text="How many times it may fire on one page; 0 means no limit."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.trigger == self.Trigger.TIMER:
+            if not self.delay_seconds:
+                raise ValidationError({"delay_seconds": "A timer needs a delay in seconds."})
+        elif not self.selector:
+            raise ValidationError({"selector": "Say which elements to watch."})
+
+    @property
+    def action(self) -> str:
+        """The trigger as the tracker reads it: a DOM event name or `timer:MS`."""
+        if self.trigger == self.Trigger.TIMER:
+            return f"timer:{(self.delay_seconds or 0) * 1000}"
+        return self.trigger
+
+
+class CapturedValue(models.Model):
+    """A value the tracker reads from the page into the event's data."""
+
+    class Source(models.TextChoices):
+        TEXT = "text", "Text of the element"
+        VALUE = "value", "Value of a form field"
+        ATTRIBUTE = "attribute", "An attribute of the element"
+        URL = "url", "Page URL"
+        TITLE = "title", "Page title"
+
+    definition = models.ForeignKey(
+        BusinessEventDefinition, on_delete=models.CASCADE, related_name="values"
+    )
+    name = models.CharField(max_length=64, help_text="Key in the event's data, e.g. sku.")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.TEXT)
+    selector = models.CharField(
+        "CSS selector",
+        max_length=512,
+        blank=True,
+        help_text="Where to read it; blank means the element that triggered the event.",
+    )
+    attribute = models.CharField(
+        max_length=64, blank=True, help_text="For 'attribute': its name, e.g. data-sku."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["definition", "name"], name="value_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.source == self.Source.ATTRIBUTE and not self.attribute:
+            raise ValidationError({"attribute": "Name the attribute to read."})

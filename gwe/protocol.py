@@ -5,7 +5,6 @@ malformed message is refused whole with a clear reason.
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,12 +14,12 @@ from django.utils import timezone
 from gwe.ids import is_valid_id
 from gwe.models import EventType
 from gwe.tokens import BadToken, page_token_read
+from gwe.validators import EVENT_NAME
 
 MAX_URL = 2048
 MAX_TITLE = 512
 MAX_CLIENT_ID = 64
 MAX_DATA_KEYS = 100
-EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 CLOCK_SKEW_AHEAD = timedelta(minutes=1)
 CLOCK_SKEW_BEHIND = timedelta(days=1)
 

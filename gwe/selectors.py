@@ -1,4 +1,5 @@
-"""Reads of the tracking domain: a visit's history, as the History API and the admin show it.
+"""Reads of the tracking domain: a visit's history, as the History API and the admin show it;
+the business-event definitions, as the tracker reads them.
 
 Each returns None when the visit, page or identity does not exist, so that callers can tell
 "unknown" (404) from "nothing matches" (an empty list). Events come oldest first, and each
@@ -11,7 +12,7 @@ from django.db import connections
 from django.db.models import BooleanField, F, Func, Prefetch, QuerySet, Value
 from django.utils import timezone
 
-from gwe.models import Event, Identity, Page, Visit
+from gwe.models import BusinessEventDefinition, Event, Identity, Page, Visit
 
 EVENT_ORDER = ("timestamp", "id")
 
@@ -94,3 +95,36 @@ class _JsonListHolds(Func):
         value_sql, value_params = compiler.compile(value)
         sql = f"EXISTS (SELECT 1 FROM json_each({list_sql}) AS item WHERE item.value = {value_sql})"
         return sql, (*list_params, *value_params)
+
+
+def tracker_definitions() -> list[dict]:
+    """The enabled business-event definitions, as the tracker reads them."""
+    definitions = BusinessEventDefinition.objects.filter(enabled=True).prefetch_related("values")
+    return [
+        {
+            "name": d.name,
+            "action": d.action,
+            "selector": d.selector,
+            "urlPattern": d.url_pattern,
+            "maxPerPage": d.max_per_page,
+            "values": [
+                {
+                    "name": v.name,
+                    "source": v.source,
+                    "selector": v.selector,
+                    "attribute": v.attribute,
+                }
+                for v in d.values.all()
+            ],
+        }
+        for d in definitions
+    ]
+
+
+def timer_event_names() -> set[str]:
+    """Names of the timer events, the SYSTEM events a page may report."""
+    return set(
+        BusinessEventDefinition.objects.filter(
+            trigger=BusinessEventDefinition.Trigger.TIMER
+        ).values_list("name", flat=True)
+    )

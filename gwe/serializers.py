@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from gwe.models import Event, EventType, Page, Visit
-from gwe.protocol import EVENT_NAME, MAX_URL
+from gwe.protocol import MAX_URL
+from gwe.validators import EVENT_NAME
 
 MAX_AGE_SECONDS = 100 * 366 * 24 * 60 * 60
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from gwe.ids import new_id
 from gwe.models import Event, EventType, Identity, Page, Visit
 from gwe.protocol import EventMessage, PageMessage, ProtocolError
+from gwe.selectors import timer_event_names
 from gwe.tokens import page_token
 from invitations import engine
-from invitations.selectors import timer_event_names
 from invitations.services import engagements_follow
 
 IDENTITY_EVENTS = {"UserInfo", "SignIn"}

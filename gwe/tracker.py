@@ -5,8 +5,8 @@ from django.db import transaction
 
 from gwe import services
 from gwe.protocol import ProtocolError, parse_event, parse_page
+from gwe.selectors import tracker_definitions
 from gwe.services import PageContext
-from invitations.selectors import tracker_definitions
 
 MAX_BATCH = 50
 PAGES_REMEMBERED = 8  # per socket: the current page and a few before (SPA route changes)

@@ -8,7 +8,7 @@ from tests.support.servers import CustomerSite, embed_snippet, fresh_database, g
 API_USER = ("history-reader", "history-pass-1")
 
 ADD_TO_CART = """
-from invitations.models import BusinessEventDefinition, CapturedValue
+from gwe.models import BusinessEventDefinition, CapturedValue
 d, _ = BusinessEventDefinition.objects.update_or_create(
     name="AddToCart", defaults={"trigger": "click", "selector": "button.add-to-cart"})
 CapturedValue.objects.update_or_create(

@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 # The demo as `make run` loads it, made quicker: the pricing-page timer fires after 1 s instead
 # of 8, and an ignored invitation times out after 3 s instead of 30.
 QUICKER_DEMO = """
-from invitations.models import BusinessEventDefinition, InvitationTemplate
+from gwe.models import BusinessEventDefinition
+from invitations.models import InvitationTemplate
 BusinessEventDefinition.objects.filter(name="PricingDwell").update(delay_seconds=1)
 InvitationTemplate.objects.filter(slug="invite").update(timeout_seconds=3)
 """

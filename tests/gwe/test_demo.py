@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from invitations.models import BusinessEventDefinition, EngagementRule
+from gwe.models import BusinessEventDefinition
+from invitations.models import EngagementRule
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from gwe.asgi import application
-from gwe.models import Event, Visit
-from invitations.models import BusinessEventDefinition
+from gwe.models import BusinessEventDefinition, Event, Visit
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from gwe import services
 from gwe.ids import is_valid_id
-from gwe.models import Event, Identity, Page, Visit
+from gwe.models import BusinessEventDefinition, Event, Identity, Page, Visit
 from gwe.protocol import ProtocolError, parse_event, parse_page
-from invitations.models import BusinessEventDefinition
 from tests.support.factories import record_event, start_page
 
 pytestmark = pytest.mark.django_db

@@ -13,12 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from invitations.models import (
-    BusinessEventDefinition,
-    CapturedValue,
-    EngagementRule,
-    InvitationTemplate,
-)
+from gwe.models import BusinessEventDefinition, CapturedValue
+from invitations.models import EngagementRule, InvitationTemplate
 
 DEMO_DEFINITIONS: list[dict[str, Any]] = [
     {

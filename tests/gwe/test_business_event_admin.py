@@ -2,12 +2,12 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from invitations.models import BusinessEventDefinition
+from gwe.models import BusinessEventDefinition
 
 pytestmark = pytest.mark.django_db
 
-ADD_URL = "/admin/invitations/businesseventdefinition/add/"
-LIST_URL = "/admin/invitations/businesseventdefinition/"
+ADD_URL = "/admin/gwe/businesseventdefinition/add/"
+LIST_URL = "/admin/gwe/businesseventdefinition/"
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def marketer(db) -> Client:
     user = User.objects.create_user("marketer", password="marketer-pass-1", is_staff=True)
     user.user_permissions.add(
         *Permission.objects.filter(
-            content_type__app_label="invitations",
+            content_type__app_label="gwe",
             content_type__model__in=["businesseventdefinition", "capturedvalue"],
         )
     )

@@ -1,7 +1,7 @@
 import pytest
 
-from invitations.models import BusinessEventDefinition, CapturedValue
-from invitations.selectors import timer_event_names, tracker_definitions
+from gwe.models import BusinessEventDefinition, CapturedValue
+from gwe.selectors import timer_event_names, tracker_definitions
 
 pytestmark = pytest.mark.django_db
 
