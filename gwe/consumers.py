@@ -1,4 +1,5 @@
 import json
+from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from channels.generic.http import AsyncHttpConsumer
@@ -6,10 +7,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from gwe import tracker
-from gwe.protocol import ProtocolError, decode, parse_received, parse_subscribe
+from gwe.protocol import ProtocolError, decode, parse_poll, parse_received, parse_subscribe
 from notifications.consumers import DirectDispatch
+from notifications.longpoll import LongPollConsumer, compose
 from notifications.origins import origin_allowed, scope_header
 from notifications.subscriber import NotificationSubscriber
+from notifications.topics import visit_topic
 
 
 class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketConsumer):
@@ -55,11 +58,15 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
         return tracker.handle(message, user_agent=self.user_agent, pages=self.pages, live=True)
 
 
-class TrackerHttpConsumer(DirectDispatch, AsyncHttpConsumer):
-    """The tracker over HTTP: the fallback when WebSockets are blocked, and beacons.
+class TrackerHttp:
+    """What the tracker's HTTP endpoints share: the origin check, CORS, POST only.
 
-    A consumer rather than a Django view: it is the hot path, and Django's middleware
-    would add a dozen thread switches to every beacon. So it answers CORS itself."""
+    Consumers rather than Django views: they are the hot path, and Django's middleware
+    would add a dozen thread switches to every beacon. So they answer CORS themselves. Any
+    content type is read as JSON: a `text/plain` body needs no preflight."""
+
+    scope: dict
+    send_response: Callable[..., Awaitable[None]]
 
     async def handle(self, body: bytes) -> None:
         origin = scope_header(self.scope, b"origin")
@@ -73,6 +80,34 @@ class TrackerHttpConsumer(DirectDispatch, AsyncHttpConsumer):
         if method != "POST":
             await self.reply(405, {"error": "use POST"}, origin=origin)
             return
+        await self.answer(body, origin=origin)
+
+    async def answer(self, body: bytes, *, origin: str | None) -> None:
+        raise NotImplementedError
+
+    async def reply(self, status: int, body: dict | bytes, *, origin: str | None) -> None:
+        headers = [(b"Content-Type", b"application/json"), *self.cors_headers(origin)]
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        await self.send_response(status, raw, headers=headers)
+
+    @staticmethod
+    def cors_headers(origin: str | None, *, preflight: bool = False) -> list[tuple[bytes, bytes]]:
+        if not origin:
+            return []
+        headers = [(b"Access-Control-Allow-Origin", origin.encode()), (b"Vary", b"Origin")]
+        if preflight:
+            headers += [
+                (b"Access-Control-Allow-Methods", b"POST, OPTIONS"),
+                (b"Access-Control-Allow-Headers", b"Content-Type"),
+                (b"Access-Control-Max-Age", b"86400"),
+            ]
+        return headers
+
+
+class TrackerHttpConsumer(TrackerHttp, DirectDispatch, AsyncHttpConsumer):
+    """The tracker over HTTP: the fallback when WebSockets are blocked, and beacons."""
+
+    async def answer(self, body: bytes, *, origin: str | None) -> None:
         status, reply = await self.handle_body(body)
         await self.reply(status, reply, origin=origin)
 
@@ -87,22 +122,31 @@ class TrackerHttpConsumer(DirectDispatch, AsyncHttpConsumer):
         except tracker.BatchError as exc:
             return exc.error.status, {"error": exc.error.message, "index": exc.index}
 
-    async def reply(self, status: int, body: dict, *, origin: str | None) -> None:
-        headers = [(b"Content-Type", b"application/json"), *self.cors_headers(origin)]
-        await self.send_response(status, json.dumps(body).encode(), headers=headers)
 
-    @staticmethod
-    def cors_headers(origin: str | None, *, preflight: bool = False) -> list[tuple[bytes, bytes]]:
-        if not origin:
-            return []
-        headers = [(b"Access-Control-Allow-Origin", origin.encode()), (b"Vary", b"Origin")]
-        if preflight:
-            headers += [
-                (b"Access-Control-Allow-Methods", b"POST, OPTIONS"),
-                (b"Access-Control-Allow-Headers", b"Content-Type"),
-                (b"Access-Control-Max-Age", b"86400"),
-            ]
-        return headers
+class TrackerPollConsumer(TrackerHttp, NotificationSubscriber, LongPollConsumer):
+    """The page's notifications over HTTP, when it cannot keep a WebSocket: one long poll is
+    one subscription (docs/tracker-protocol.md). Between polls the page stays open for the
+    presence grace period, as a socket that reconnects does."""
+
+    async def answer(self, body: bytes, *, origin: str | None) -> None:
+        try:
+            poll = parse_poll(decode(body, max_bytes=settings.GWE_TRACKER_MAX_BYTES))
+        except ProtocolError as exc:
+            await self.reply(exc.status, {"error": exc.message}, origin=origin)
+            return
+        await self.notifications_subscribe(
+            visit_id=poll.visit_id, page_id=poll.page_id, last_seq=poll.last_seq
+        )
+        self.notifications_received(poll.received)
+        if not await self.wait_for_items():
+            return  # the page went away: disconnect() ends the subscription
+        frames, last_seq = await self.take(visit_topic(poll.visit_id))
+        await self.notifications_unsubscribe()
+        answer = compose({"type": "poll", "lastSeq": last_seq}, "notifications", frames)
+        await self.reply(200, answer, origin=origin)
+
+    async def disconnect(self) -> None:
+        await self.notifications_unsubscribe()
 
 
 class NoopConsumer(DirectDispatch, AsyncWebsocketConsumer):

@@ -49,6 +49,7 @@ class PageMessage:
     resume_page_id: str | None = None
     resume_visit_id: str | None = None
     timestamp: datetime = field(default_factory=timezone.now)
+    polls: bool = False  # over HTTP: the page will poll for its notifications (a live channel)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def parse_page(message: dict) -> PageMessage:
         resume_page_id=resume_page_id,
         resume_visit_id=resume_visit_id,
         timestamp=_timestamp(message.get("timestamp")),
+        polls=_flag(message.get("poll"), "poll"),
     )
 
 
@@ -143,11 +145,36 @@ def parse_subscribe(message: dict) -> tuple[str, str, int | None]:
     return visit_id, page_id, last_seq
 
 
-def parse_received(message: dict) -> list[str]:
-    ids = message.get("ids")
+def parse_received(message: dict, *, key: str = "ids") -> list[str]:
+    ids = message.get(key)
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
-        raise ProtocolError(400, "ids must be a list of at most 100 notification ids")
+        raise ProtocolError(400, f"{key} must be a list of at most 100 notification ids")
     return ids
+
+
+def parse_receipts(message: dict) -> tuple[str, str, list[str]]:
+    """(visit_id, page_id, ids) of receipts sent by themselves over HTTP: without a socket's
+    subscription to say whose they are, the page's token says."""
+    visit_id, page_id = _token(message.get("token"))
+    return visit_id, page_id, parse_received(message)
+
+
+@dataclass(frozen=True)
+class PollMessage:
+    visit_id: str
+    page_id: str
+    last_seq: int | None
+    received: list[str]
+
+
+def parse_poll(message: object) -> PollMessage:
+    """A page's long poll for its notifications: a subscription, and the receipts of what the
+    last poll brought."""
+    if not isinstance(message, dict):
+        raise ProtocolError(400, "a poll must be a JSON object")
+    visit_id, page_id, last_seq = parse_subscribe(message)
+    received = [] if message.get("received") is None else parse_received(message, key="received")
+    return PollMessage(visit_id, page_id, last_seq, received)
 
 
 def _token(token: object) -> tuple[str, str]:
@@ -155,6 +182,14 @@ def _token(token: object) -> tuple[str, str]:
         return page_token_read(token)
     except BadToken as exc:
         raise ProtocolError(403, f"bad page token: {exc}") from None
+
+
+def _flag(value: object, name: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ProtocolError(400, f"{name} must be true or false")
+    return value
 
 
 def _optional_id(value: object, name: str) -> str | None:

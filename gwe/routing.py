@@ -2,7 +2,13 @@ from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 from django.urls import path
 
-from gwe.consumers import NoopConsumer, NoopHttpConsumer, TrackerConsumer, TrackerHttpConsumer
+from gwe.consumers import (
+    NoopConsumer,
+    NoopHttpConsumer,
+    TrackerConsumer,
+    TrackerHttpConsumer,
+    TrackerPollConsumer,
+)
 from media_adapters.gwe_chat.consumers import AgentConsumer, VisitorChatConsumer
 from notifications.endpoint import NotifyConsumer
 
@@ -14,6 +20,8 @@ websocket_urlpatterns = [
 ]
 http_urlpatterns = [
     path("server/data/tracker", TrackerHttpConsumer.as_asgi()),
+    # When WebSockets are blocked: the page's notifications (a long poll).
+    path("server/data/tracker/poll", TrackerPollConsumer.as_asgi()),
     path("server/data/notification/notify/<str:visit_id>", NotifyConsumer.as_asgi()),
 ]
 

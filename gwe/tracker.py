@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db import transaction
 
 from gwe import services
-from gwe.protocol import ProtocolError, parse_event, parse_page
+from gwe.protocol import ProtocolError, parse_event, parse_page, parse_receipts
 from gwe.selectors import tracker_definitions
 from gwe.services import PageContext
+from notifications.services import deliveries_record
 
 MAX_BATCH = 50
 PAGES_REMEMBERED = 8  # per socket: the current page and a few before (SPA route changes)
@@ -30,7 +31,8 @@ def handle(
 
     `pages` is a transport's memory of the pages it started, so that their events need
     no look-up; the HTTP transport has none. `live`: the transport is the page's live
-    channel (a WebSocket), so a page it starts can be pushed to at once."""
+    channel (a WebSocket), so a page it starts can be pushed to at once; over HTTP, a page
+    that says it will poll (`poll: true`) is live too."""
     if not isinstance(message, dict):
         raise ProtocolError(400, "a message must be a JSON object")
     kind = message.get("type")
@@ -40,7 +42,8 @@ def handle(
         event = services.event_record(message=parsed, context=context)
         return {"type": "ack", "id": event.client_event_id, "eventID": event.pk}
     if kind == "page":
-        started = services.page_start(message=parse_page(message), user_agent=user_agent, live=live)
+        page = parse_page(message)
+        started = services.page_start(message=page, user_agent=user_agent, live=live or page.polls)
         if pages is not None:
             pages[started.page.pk] = started.context
             while len(pages) > PAGES_REMEMBERED:
@@ -56,6 +59,11 @@ def handle(
             "visitTimeout": settings.GWE_VISIT_TIMEOUT_SECONDS,
             "definitions": tracker_definitions(),
         }
+    if kind == "received":
+        # Over HTTP (a socket's receipts go to its subscription, notifications/subscriber.py).
+        visit_id, page_id, ids = parse_receipts(message)
+        deliveries_record(receipts={(visit_id, page_id): set(ids)})
+        return {"type": "received"}
     if kind == "ping":
         return {"type": "pong"}
     raise ProtocolError(400, f"unknown message type {kind!r}")

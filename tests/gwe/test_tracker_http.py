@@ -1,10 +1,13 @@
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
 
 from gwe.asgi import application
 from gwe.models import Event, Visit
+from notifications.models import Notification
+from notifications.services import NotifyMessage, notify
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -74,6 +77,21 @@ async def test_a_page_started_over_http_can_be_resumed_over_http():
 
     assert again["replies"][0]["resumed"] is True
     assert again["replies"][0]["pageID"] == ids["pageID"]
+
+
+async def test_receipts_sent_by_themselves_carry_the_page_token_and_are_recorded():
+    ids = await start()
+    [sent] = await database_sync_to_async(notify)(
+        visit_id=ids["visitID"], messages=[NotifyMessage(channel="offers", data={})]
+    )
+
+    tokenless = await post({"type": "received", "ids": [sent.pk]})
+    receipt = await post({"type": "received", "token": ids["token"], "ids": [sent.pk]})
+
+    assert tokenless.status_code == 403
+    assert receipt.json() == {"replies": [{"type": "received"}]}
+    stored = await Notification.objects.aget(pk=sent.pk)
+    assert (stored.status, stored.delivered_count) == ("delivered", 1)
 
 
 @pytest.mark.parametrize(
