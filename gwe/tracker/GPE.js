@@ -7,8 +7,8 @@
  *   _gt.push(['subscribe', 'offers', function (data, message) { ... }]);
  *
  * Plain JavaScript, no dependencies. It keeps one WebSocket per tab (HTTP when WebSockets are
- * blocked), resends what the server has not acknowledged, and sends the rest with a beacon
- * when the page goes away.
+ * blocked: messages are POSTed, notifications come by long poll), resends what the server has
+ * not acknowledged, and sends the rest with a beacon when the page goes away.
  */
 (function (window, document) {
   'use strict';
@@ -48,6 +48,10 @@
   var useHttp = false;
   var reconnectTimer = null;
   var httpBusy = false;
+  var poller = null;           // the long poll under way over HTTP: {abort}
+  var pollTimer = null;
+  var pollFailures = 0;
+  var receipts = [];           // over HTTP: ids received, confirmed with the next poll
 
   // ---- small helpers ----------------------------------------------------------------
 
@@ -160,6 +164,7 @@
     deleteCookie(VISIT_COOKIE);
     deleteCookie(GLOBAL_COOKIE);
     if (reconnectTimer) clearTimeout(reconnectTimer);
+    stopPolling();
     if (socket) socket.close();
     socket = null;
     log('stopped: no consent');
@@ -180,6 +185,7 @@
       message.pageID = page.id;  // a reconnect: the same page goes on
       message.token = page.token;
     }
+    if (useHttp) message.poll = true;  // its live channel: the server may push to it
     return message;
   }
 
@@ -263,6 +269,54 @@
     if (socketOpen) socket.send(JSON.stringify(message));
   }
 
+  // Over HTTP, the page's notifications come by long poll: the server answers at once with
+  // what the page missed after lastSeq, or when something arrives (or after ~25 s, with
+  // nothing), and the next poll starts at once with the receipts of what came.
+  function poll() {
+    if (stopped || !useHttp || !page.token || poller) return;
+    var current = poller = {abort: window.AbortController ? new AbortController() : null};
+    var confirming = receipts.splice(0, 100);
+    fetch(endpoint() + '/server/data/tracker/poll', {
+      method: 'POST',
+      body: JSON.stringify({token: page.token, lastSeq: lastSeq, received: confirming}),
+      headers: {'Content-Type': 'text/plain'},
+      credentials: 'omit',
+      signal: current.abort ? current.abort.signal : undefined
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) throw new Error(body.error || 'poll refused: ' + response.status);
+        return body;
+      });
+    }).then(function (body) {
+      if (poller !== current) return;  // given up (a new page, the page hidden)
+      poller = null;
+      pollFailures = 0;
+      (body.notifications || []).forEach(receive);
+      lastSeq = Math.max(lastSeq || 0, body.lastSeq || 0);
+      poll();
+    }).catch(function (error) {
+      if (poller !== current) return;
+      poller = null;
+      receipts = confirming.concat(receipts);
+      pollFailures += 1;
+      warn('poll failed', error && error.message);
+      var delay = Math.min(10000, 1000 * Math.pow(2, pollFailures - 1)) * (0.5 + Math.random() / 2);
+      pollTimer = setTimeout(function () { pollTimer = null; poll(); }, delay);
+    });
+  }
+
+  function stopPolling() {
+    if (pollTimer) pollTimer = clearTimeout(pollTimer);
+    var current = poller;
+    poller = null;
+    if (current && current.abort) current.abort.abort();
+  }
+
+  function confirmReceived(id) {
+    if (useHttp) receipts.push(id);
+    else send({type: 'received', ids: [id]});
+  }
+
   // ---- what the server says ------------------------------------------------------------
 
   function receive(reply) {
@@ -287,7 +341,12 @@
     var waiting = idWaiters;
     idWaiters = [];
     waiting.forEach(function (callback) { safely(callback, [copyIds()]); });
-    if (!useHttp) send({type: 'subscribe', token: page.token, lastSeq: lastSeq});
+    if (useHttp) {
+      stopPolling();  // the page's earlier poll, if any: this page polls with its own token
+      poll();
+    } else {
+      send({type: 'subscribe', token: page.token, lastSeq: lastSeq});
+    }
     flush();
   }
 
@@ -349,10 +408,12 @@
   function onPageHide() {
     if (!started || !page.token) return;
     endPage();
+    stopPolling();
     var messages = outbox.map(function (entry) {
       entry.message.token = entry.message.token || page.token;
       return entry.message;
-    }).slice(-MAX_BATCH);
+    }).slice(-(MAX_BATCH - 1));
+    if (receipts.length) messages.push({type: 'received', token: page.token, ids: receipts.splice(0, 100)});
     var body = JSON.stringify(messages);
     if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint() + '/server/data/tracker', body))) {
       httpSend(messages);
@@ -455,7 +516,7 @@
     lastSeq = Math.max(lastSeq || 0, message.seq);
     if (delivered[message.id]) return;
     delivered[message.id] = true;
-    send({type: 'received', ids: [message.id]});
+    confirmReceived(message.id);
     var meta = {id: message.id, channel: message.channel, pageID: message.pageID, timestamp: message.timestamp};
     if (message.channel === 'gpe.appendContent') appendContent(message.data || {}, meta);
     if (message.channel === 'gpe.removeContent') removeContent((message.data || {}).notificationID);
