@@ -9,7 +9,12 @@ from gwe.consumers import (
     TrackerHttpConsumer,
     TrackerPollConsumer,
 )
-from media_adapters.gwe_chat.consumers import AgentConsumer, VisitorChatConsumer
+from media_adapters.gwe_chat.consumers import (
+    AgentConsumer,
+    VisitorChatConsumer,
+    VisitorChatPollConsumer,
+    VisitorChatSendConsumer,
+)
 from notifications.endpoint import NotifyConsumer
 
 websocket_urlpatterns = [
@@ -20,8 +25,10 @@ websocket_urlpatterns = [
 ]
 http_urlpatterns = [
     path("server/data/tracker", TrackerHttpConsumer.as_asgi()),
-    # When WebSockets are blocked: the page's notifications (a long poll).
+    # When WebSockets are blocked: the page's notifications, the visitor's chat (long polls).
     path("server/data/tracker/poll", TrackerPollConsumer.as_asgi()),
+    path("server/data/chat/<str:chat_id>/poll", VisitorChatPollConsumer.as_asgi()),
+    path("server/data/chat/<str:chat_id>", VisitorChatSendConsumer.as_asgi()),
     path("server/data/notification/notify/<str:visit_id>", NotifyConsumer.as_asgi()),
 ]
 

@@ -16,6 +16,7 @@ from media_adapters.gwe_chat.models import Sender
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
 from notifications.follower import SequencedFollower
+from notifications.longpoll import LongPollConsumer, compose
 from notifications.origins import origin_allowed, scope_header
 from notifications.push import push
 
@@ -23,40 +24,79 @@ MAX_FRAME_BYTES = 16 * 1024
 # Close codes a page can read (after the handshake, so that a browser sees them).
 FORBIDDEN = 4403
 NOT_FOUND = 4404
+SENT_OVER_HTTP = ("message", "typing", "end")  # a ping is the socket's own
 
 
-class ChatSocket(DirectDispatch, SequencedFollower, AsyncWebsocketConsumer):
-    """What both sides share: one JSON object in, handled by `on_<type>`; a refusal is an
-    error frame, and the socket stays open."""
+class ChatFrames(SequencedFollower):
+    """What a side of a chat does with a frame, whatever carries it (a socket, an HTTP
+    request): one JSON object, handled by `on_<type>`. A refusal raises ProtocolError or
+    services.ChatRefused; `refusal` says what the sender is told."""
 
-    async def receive(self, text_data=None, bytes_data=None):
-        raw = text_data if text_data is not None else bytes_data
-        try:
-            message = decode(raw or b"", max_bytes=MAX_FRAME_BYTES)
-            if not isinstance(message, dict):
-                raise ProtocolError(400, "send a JSON object")
-            kind = message.get("type")
-            handler = getattr(self, f"on_{kind}", None) if isinstance(kind, str) else None
-            if handler is None:
-                raise ProtocolError(400, f"unknown message type {kind!r}")
-            await handler(message)
-        except ProtocolError as exc:
-            await self.send_json(exc.as_reply())
-        except services.ChatRefused as exc:
-            await self.send_json({"type": "error", "status": 409, "message": exc.message})
-
-    async def send_json(self, frame: dict) -> None:
-        await self.send(text_data=live.encode(frame))
+    async def handle_message(self, message: object) -> None:
+        if not isinstance(message, dict):
+            raise ProtocolError(400, "send a JSON object")
+        kind = message.get("type")
+        handler = getattr(self, f"on_{kind}", None) if isinstance(kind, str) else None
+        if handler is None:
+            raise ProtocolError(400, f"unknown message type {kind!r}")
+        await handler(message)
 
     async def chat_follow(self, chat_id: str, *, after: int) -> None:
         replay = partial(live.chat_replay, chat_id=chat_id)
         await self.follow(live.chat_topic(chat_id), after=max(0, after), replay=replay)
 
+
+def refusal(exc: ProtocolError | services.ChatRefused) -> dict:
+    """The error frame for a refused frame."""
+    if isinstance(exc, ProtocolError):
+        return exc.as_reply()
+    return {"type": "error", "status": 409, "message": exc.message}
+
+
+class ChatSocket(DirectDispatch, ChatFrames, AsyncWebsocketConsumer):
+    """What both sides' sockets share: a refusal is an error frame, and the socket stays
+    open."""
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else bytes_data
+        try:
+            await self.handle_message(decode(raw or b"", max_bytes=MAX_FRAME_BYTES))
+        except (ProtocolError, services.ChatRefused) as exc:
+            await self.send_json(refusal(exc))
+
+    async def send_json(self, frame: dict) -> None:
+        await self.send(text_data=live.encode(frame))
+
     async def on_ping(self, message: dict) -> None:
         await self.send_json({"type": "pong"})
 
 
-class VisitorChatConsumer(ChatSocket):
+class VisitorChat(ChatFrames):
+    """The visitor's side of one chat: what they may send, over the socket or over HTTP."""
+
+    chat_id: str
+
+    async def on_message(self, message: dict) -> None:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ProtocolError(400, "text must be a string")
+        await self.post(text)
+        # The sender sees its own message at once, whatever the bus does.
+        await self.caught_up(live.chat_topic(self.chat_id))
+
+    @database_sync_to_async
+    def post(self, text: str) -> None:
+        services.message_post(chat_id=self.chat_id, sender=Sender.VISITOR, text=text)
+
+    async def on_typing(self, message: dict) -> None:
+        await push([live.typing_frame(self.chat_id, Sender.VISITOR)])
+
+    async def on_end(self, message: dict) -> None:
+        await database_sync_to_async(services.chat_end)(chat_id=self.chat_id, by=Sender.VISITOR)
+        await self.caught_up(live.chat_topic(self.chat_id))
+
+
+class VisitorChatConsumer(VisitorChat, ChatSocket):
     """/server/ws/chat/<chat id>?token=...&after=<last seq>: the visitor's side of one chat.
     On connect, the messages after `after` come first, then the live ones."""
 
@@ -80,24 +120,74 @@ class VisitorChatConsumer(ChatSocket):
     async def disconnect(self, code):
         self.unfollow_all()
 
-    async def on_message(self, message: dict) -> None:
-        text = message.get("text")
-        if not isinstance(text, str):
-            raise ProtocolError(400, "text must be a string")
-        await self.post(text)
-        # The sender sees its own message at once, whatever the bus does.
-        await self.caught_up(live.chat_topic(self.chat_id))
 
-    @database_sync_to_async
-    def post(self, text: str) -> None:
-        services.message_post(chat_id=self.chat_id, sender=Sender.VISITOR, text=text)
+class VisitorChatHttp(VisitorChat, LongPollConsumer):
+    """The visitor's side over HTTP, when the chat page cannot keep a WebSocket: a JSON body
+    with the chat's token (the credential, as on the socket) and `after`, the last number the
+    page has. Answers `{"messages": [frames as the socket sends them], "after": N}`."""
 
-    async def on_typing(self, message: dict) -> None:
-        await push([live.typing_frame(self.chat_id, Sender.VISITOR)])
+    async def handle(self, body: bytes) -> None:
+        if not origin_allowed(scope_header(self.scope, b"origin")):
+            await self.reply(403, {"error": "this origin may not open a chat"})
+            return
+        if self.scope["method"] != "POST":
+            await self.reply(405, {"error": "use POST"})
+            return
+        self.following_init()
+        self.chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
+        try:
+            message = decode(body, max_bytes=MAX_FRAME_BYTES)
+            if not isinstance(message, dict):
+                raise ProtocolError(400, "send a JSON object")
+            after = message.get("after", 0)
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                raise ProtocolError(400, "after must be a sequence number")
+            token = message.get("token")
+            if not isinstance(token, str) or not access.visitor_token_valid(self.chat_id, token):
+                raise ProtocolError(403, "this is not the chat's token")
+            if not await database_sync_to_async(selectors.chat_exists)(chat_id=self.chat_id):
+                raise ProtocolError(404, "no such chat")
+            await self.chat_follow(self.chat_id, after=after)
+            if not await self.exchange(message):
+                return  # the page went away: nobody to answer
+        except (ProtocolError, services.ChatRefused) as exc:
+            error = refusal(exc)
+            await self.reply(error["status"], {"error": error["message"]})
+            return
+        frames, last = await self.take(live.chat_topic(self.chat_id))
+        await self.reply(200, compose({"after": last}, "messages", frames))
 
-    async def on_end(self, message: dict) -> None:
-        await database_sync_to_async(services.chat_end)(chat_id=self.chat_id, by=Sender.VISITOR)
-        await self.caught_up(live.chat_topic(self.chat_id))
+    async def exchange(self, message: dict) -> bool:
+        """What the request does once the chat is followed; False: the client is gone."""
+        raise NotImplementedError
+
+    async def disconnect(self) -> None:
+        self.unfollow_all()
+
+    async def reply(self, status: int, body: dict | bytes) -> None:
+        raw = body if isinstance(body, bytes) else live.encode(body).encode()
+        await self.send_response(status, raw, headers=[(b"Content-Type", b"application/json")])
+
+
+class VisitorChatPollConsumer(VisitorChatHttp):
+    """POST /server/data/chat/<chat id>/poll `{"token", "after"}`: what came after `after`, at
+    once, or the first frames to come (a message, the adviser typing) within the poll's
+    time; an empty list when nothing did."""
+
+    async def exchange(self, message: dict) -> bool:
+        return await self.wait_for_items()
+
+
+class VisitorChatSendConsumer(VisitorChatHttp):
+    """POST /server/data/chat/<chat id> `{"token", "after", "type", "text"?}`: a frame of the
+    socket's (message, typing, end), handled as the socket handles it; the answer carries what
+    the sender sees at once (their own message, the chat ended)."""
+
+    async def exchange(self, message: dict) -> bool:
+        if message.get("type") not in SENT_OVER_HTTP:
+            raise ProtocolError(400, f"unknown message type {message.get('type')!r}")
+        await self.handle_message(message)
+        return True
 
 
 class AgentConsumer(ChatSocket):
