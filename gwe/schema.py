@@ -1,6 +1,7 @@
 """OpenAPI for the endpoints drf-spectacular cannot see, because they are not DRF views: the
-ASGI consumers (the tracker's HTTP endpoint, notify) and the invitation steps, a plain
-Django view. A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
+ASGI consumers (the tracker's HTTP endpoint and poll, notify, the visitor chat over HTTP) and
+the invitation steps, a plain Django view. A postprocessing hook
+(SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
 
 Project wiring like gwe/routing.py: it names the endpoints of every app, so the limits it
 documents are read from where they are enforced."""
@@ -13,6 +14,9 @@ from invitations.models import EngagementStatus, InvitationState
 from invitations.services import PAGE_STEPS
 from invitations.views import MAX_STEP_BYTES
 from media_adapters.base import Engagement
+from media_adapters.gwe_chat import consumers as chat_consumers
+from media_adapters.gwe_chat.services import MAX_TEXT
+from notifications.longpoll import GATHER_SECONDS, poll_seconds
 from notifications.serializers import CHANNEL, MAX_TTL_SECONDS
 
 CREDENTIALS: list[dict[str, list]] = [{"basicAuth": []}, {"tokenAuth": []}]
@@ -84,9 +88,25 @@ TRACKER_PAGE = obj(
         "pageID": text("with token: resume this page (a reconnect)"),
         "token": text("the page's token from an earlier ids reply"),
         "timestamp": MILLISECONDS,
+        "poll": {
+            "type": "boolean",
+            "description": "over HTTP: the page will poll for its notifications, so it is live "
+            "(invitations may be offered to it) from its start",
+        },
     },
     required=("type", "url"),
     description="A page view starts, or resumes.",
+)
+RECEIPTS = {
+    "type": "array",
+    "maxItems": 100,
+    "items": text(),
+    "description": "ids of notifications the page received",
+}
+TRACKER_RECEIVED = obj(
+    {"type": constant("received"), "token": text("the page's token"), "ids": RECEIPTS},
+    required=("type", "token", "ids"),
+    description="Receipts sent by themselves (a beacon): the token says whose they are.",
 )
 TRACKER_EVENT = obj(
     {
@@ -128,6 +148,7 @@ TRACKER_REPLY = {
             required=("type", "visitID", "globalVisitID", "pageID", "token"),
         ),
         obj({"type": constant("ack"), "id": text(), "eventID": text()}, required=("type", "id")),
+        obj({"type": constant("received")}, required=("type",)),
         obj({"type": constant("pong")}, required=("type",)),
     ]
 }
@@ -141,6 +162,69 @@ TRACKER_ERROR = obj(
         },
     },
     required=("error",),
+)
+WAITS = (
+    f"Answers at once with what came after the number given; otherwise waits up to "
+    f"{poll_seconds():g} s (GWE_LONG_POLL_SECONDS) for the first item, {GATHER_SECONDS * 1000:g} "
+    "ms more for those that come with it, and answers; with nothing, an empty list. Poll again "
+    "at once, from the number answered."
+)
+NOTIFICATION_FRAME = obj(
+    {
+        "type": constant("notification"),
+        "id": text(),
+        "seq": {"type": "integer", "description": "the visit's sequence number"},
+        "channel": text(),
+        "data": {"type": "object", "additionalProperties": {}},
+        "pageID": text("present when it is for this page only"),
+        "timestamp": text(format="date-time"),
+    },
+    required=("type", "id", "seq", "channel", "data", "timestamp"),
+    description="As the tracker's WebSocket sends it.",
+)
+TRACKER_POLL = obj(
+    {
+        "token": text("the page's token from its ids reply"),
+        "lastSeq": {
+            "type": "integer",
+            "minimum": 0,
+            "nullable": True,
+            "description": "the highest seq the page has accounted for; null: nothing yet",
+        },
+        "received": RECEIPTS,
+    },
+    required=("token",),
+)
+TRACKER_POLLED = obj(
+    {
+        "type": constant("poll"),
+        "lastSeq": {"type": "integer", "description": "send it with the next poll"},
+        "notifications": {"type": "array", "items": ref("NotificationFrame")},
+    },
+    required=("type", "lastSeq", "notifications"),
+)
+AFTER = {"type": "integer", "minimum": 0, "default": 0, "description": "the last seq the page has"}
+CHAT_TOKEN = text("the chat's token, as the chat page was given it")
+CHAT_FRAME = obj(
+    {
+        "type": text(enum=["message", "typing"]),
+        "chat": text(),
+        "seq": {"type": "integer", "description": "message: its number in the chat"},
+        "sender": text(enum=["visitor", "agent", "system"]),
+        "text": text(),
+        "sentAt": text(format="date-time"),
+        "name": text("the agent's name"),
+        "state": text("on the system messages that change it", enum=["waiting", "active", "ended"]),
+    },
+    required=("type", "chat", "sender"),
+    description="As the chat's WebSocket sends it (docs/adapters.md).",
+)
+CHAT_ANSWER = obj(
+    {
+        "after": {"type": "integer", "description": "send it with the next request"},
+        "messages": {"type": "array", "items": ref("ChatFrame")},
+    },
+    required=("after", "messages"),
 )
 ENGAGEMENT = obj(
     {
@@ -159,12 +243,33 @@ SCHEMAS = {
     "NotifyItem": NOTIFY_ITEM,
     "TrackerPageMessage": TRACKER_PAGE,
     "TrackerEventMessage": TRACKER_EVENT,
+    "TrackerReceivedMessage": TRACKER_RECEIVED,
     "TrackerPingMessage": obj({"type": constant("ping")}, required=("type",)),
     "TrackerMessage": {
-        "oneOf": [ref("TrackerPageMessage"), ref("TrackerEventMessage"), ref("TrackerPingMessage")]
+        "oneOf": [
+            ref("TrackerPageMessage"),
+            ref("TrackerEventMessage"),
+            ref("TrackerReceivedMessage"),
+            ref("TrackerPingMessage"),
+        ]
     },
     "TrackerReply": TRACKER_REPLY,
     "TrackerError": TRACKER_ERROR,
+    "TrackerPoll": TRACKER_POLL,
+    "TrackerPolled": TRACKER_POLLED,
+    "NotificationFrame": NOTIFICATION_FRAME,
+    "ChatPoll": obj({"token": CHAT_TOKEN, "after": AFTER}, required=("token",)),
+    "ChatSend": obj(
+        {
+            "token": CHAT_TOKEN,
+            "after": AFTER,
+            "type": text(enum=list(chat_consumers.SENT_OVER_HTTP)),
+            "text": text("with message", maxLength=MAX_TEXT),
+        },
+        required=("token", "type"),
+    ),
+    "ChatFrame": CHAT_FRAME,
+    "ChatAnswer": CHAT_ANSWER,
     "InvitationStep": obj(
         {
             "token": text("the signed token the invitation's page was given"),
@@ -296,7 +401,90 @@ def tracker_post() -> dict:
     }
 
 
-def tracker_preflight() -> dict:
+def tracker_poll() -> dict:
+    return {
+        "operationId": "tracker_poll",
+        "summary": "Wait for the page's notifications over HTTP (a long poll)",
+        "description": "For pages that cannot keep the WebSocket: the socket's `subscribe`, "
+        "one answer at a time, with the same token, `seq`, replay and receipts (`received`: "
+        "what the last poll brought). While it polls the page is live. " + WAITS,
+        "tags": ["tracker"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/plain": {"schema": ref("TrackerPoll")},
+                "application/json": {"schema": ref("TrackerPoll")},
+            },
+        },
+        "security": PUBLIC,
+        "responses": {
+            "200": {
+                "description": "what came, oldest first (perhaps nothing)",
+                "headers": ALLOW_ORIGIN,
+                "content": {"application/json": {"schema": ref("TrackerPolled")}},
+            },
+            "400": error("malformed JSON, a lastSeq that is not a whole number, bad receipts"),
+            "403": error("an Origin not in GWE_ALLOWED_ORIGINS, or a forged or altered token"),
+            "413": error("body over GWE_TRACKER_MAX_BYTES"),
+        },
+    }
+
+
+def chat_poll() -> dict:
+    return {
+        "operationId": "chat_poll",
+        "summary": "Wait for what is said in a chat, as its visitor (a long poll)",
+        "description": "The visitor's chat page when it cannot keep the WebSocket "
+        "`/server/ws/chat/{chatID}`: the socket's frames, one answer at a time. " + WAITS,
+        "tags": ["engagement"],
+        "parameters": [path_id("chatID", "the chat")],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ref("ChatPoll")}},
+        },
+        "security": PUBLIC,
+        "responses": {
+            "200": {
+                "description": "the chat's frames after `after` (perhaps none)",
+                "content": {"application/json": {"schema": ref("ChatAnswer")}},
+            },
+            "400": error("malformed JSON, or an `after` that is not a whole number"),
+            "403": error("not the chat's token, or an Origin not allowed"),
+            "404": error("unknown chat"),
+            "413": error(f"body over {chat_consumers.MAX_FRAME_BYTES} bytes"),
+        },
+    }
+
+
+def chat_send() -> dict:
+    return {
+        "operationId": "chat_send",
+        "summary": "Say something in a chat, as its visitor",
+        "description": "The frames the visitor's socket takes (message, typing, end), over "
+        "HTTP. The answer carries what the sender sees at once: the chat's frames after "
+        "`after`, their own message or the chat's end included.",
+        "tags": ["engagement"],
+        "parameters": [path_id("chatID", "the chat")],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ref("ChatSend")}},
+        },
+        "security": PUBLIC,
+        "responses": {
+            "200": {
+                "description": "done",
+                "content": {"application/json": {"schema": ref("ChatAnswer")}},
+            },
+            "400": error("malformed JSON, an unknown type, a text that is not a string"),
+            "403": error("not the chat's token, or an Origin not allowed"),
+            "404": error("unknown chat"),
+            "409": error("refused by the chat: an empty or too long message, a chat that ended"),
+            "413": error(f"body over {chat_consumers.MAX_FRAME_BYTES} bytes"),
+        },
+    }
+
+
+def tracker_preflight(operation_id: str = "tracker_preflight") -> dict:
     allowed = {
         **ALLOW_ORIGIN,
         "Access-Control-Allow-Methods": {"schema": text(enum=["POST, OPTIONS"])},
@@ -304,7 +492,7 @@ def tracker_preflight() -> dict:
         "Access-Control-Max-Age": {"schema": {"type": "integer"}},
     }
     return {
-        "operationId": "tracker_preflight",
+        "operationId": operation_id,
         "summary": "CORS preflight of a page that sends JSON to the tracker's endpoint",
         "tags": ["tracker"],
         "security": PUBLIC,
@@ -363,6 +551,12 @@ def add_non_drf_operations(result: dict, generator, request, public) -> dict:
         {
             "/server/data/notification/notify/{visitID}": {"post": notify()},
             "/server/data/tracker": {"post": tracker_post(), "options": tracker_preflight()},
+            "/server/data/tracker/poll": {
+                "post": tracker_poll(),
+                "options": tracker_preflight("tracker_poll_preflight"),
+            },
+            "/server/data/chat/{chatID}": {"post": chat_send()},
+            "/server/data/chat/{chatID}/poll": {"post": chat_poll()},
             "/server/data/invitations/{invitationID}/{step}": {"post": invitation_step()},
         }
     )

@@ -8,7 +8,10 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
 from gwe import tracker
+from gwe.schema import NOTIFICATION_FRAME
 from invitations.services import PAGE_STEPS
+from notifications.frames import frame
+from notifications.services import NotifyMessage, notify
 from tests.gwe.test_history_api import EVENT_KEYS
 
 HISTORY_PATHS = {
@@ -98,6 +101,9 @@ def test_the_notify_endpoint_is_documented_with_its_errors(client):
 
 TAGS = ["history", "notifications", "engagement", "reports", "tracker"]
 TRACKER = "/server/data/tracker"
+TRACKER_POLL = "/server/data/tracker/poll"
+CHAT_SEND = "/server/data/chat/{chatID}"
+CHAT_POLL = "/server/data/chat/{chatID}/poll"
 INVITATION_STEP = "/server/data/invitations/{invitationID}/{step}"
 CREDENTIALED = {
     ("post", "/server/data/notification/notify/{visitID}"): "notify",
@@ -111,6 +117,10 @@ CREDENTIALED = {
 PUBLIC = {
     ("post", TRACKER): "tracker",
     ("options", TRACKER): "tracker_preflight",
+    ("post", TRACKER_POLL): "tracker_poll",
+    ("options", TRACKER_POLL): "tracker_poll_preflight",
+    ("post", CHAT_SEND): "chat_send",
+    ("post", CHAT_POLL): "chat_poll",
     ("post", INVITATION_STEP): "invitation_step",
 }
 
@@ -146,9 +156,9 @@ def test_operations_are_grouped_by_what_an_integrator_does(client):
     assert {tag: sorted(o for o, t in tag_of.items() if t == tag) for tag in TAGS} == {
         "history": ["identity_visits", "page_events", "visit", "visit_events"],
         "notifications": ["notification", "notify", "visit_notifications"],
-        "engagement": ["engage", "invitation_step", "noengage"],
+        "engagement": ["chat_poll", "chat_send", "engage", "invitation_step", "noengage"],
         "reports": ["invitation_report"],
-        "tracker": ["tracker", "tracker_preflight"],
+        "tracker": ["tracker", "tracker_poll", "tracker_poll_preflight", "tracker_preflight"],
     }
 
 
@@ -214,13 +224,54 @@ def test_the_documented_tracker_replies_are_those_the_tracker_sends(client):
     ids, pong = tracker.handle_batch(
         [{"type": "page", "url": "https://shop.example/"}, {"type": "ping"}]
     )
-    (ack,) = tracker.handle_batch(
-        {"type": "event", "token": ids["token"], "id": "c-1", "eventName": "AddToCart"}
+    ack, received = tracker.handle_batch(
+        [
+            {"type": "event", "token": ids["token"], "id": "c-1", "eventName": "AddToCart"},
+            {"type": "received", "token": ids["token"], "ids": []},
+        ]
     )
 
-    assert set(documented) == {"ids", "ack", "pong"}
-    for reply in (ids, ack, pong):
+    assert set(documented) == {"ids", "ack", "received", "pong"}
+    for reply in (ids, ack, received, pong):
         assert set(reply) == documented[reply["type"]]
+
+
+def test_the_poll_and_the_chat_over_http_are_public_and_document_their_answers(client):
+    schema = served_schema(client)
+    components = schema["components"]["schemas"]
+
+    poll = schema["paths"][TRACKER_POLL]["post"]
+    send = schema["paths"][CHAT_SEND]["post"]
+    chat_poll = schema["paths"][CHAT_POLL]["post"]
+    assert poll["security"] == send["security"] == chat_poll["security"] == []
+    assert set(poll["responses"]) == {"200", "400", "403", "413"}
+    assert set(chat_poll["responses"]) == {"200", "400", "403", "404", "413"}
+    assert set(send["responses"]) == {"200", "400", "403", "404", "409", "413"}
+    assert "25 s" in poll["description"]
+    assert "GWE_LONG_POLL_SECONDS" in poll["description"]
+    polled = response_schema(schema, poll, "200")
+    assert polled["properties"]["notifications"]["items"] == {
+        "$ref": "#/components/schemas/NotificationFrame"
+    }
+    assert components["TrackerPoll"]["required"] == ["token"]
+    assert set(response_schema(schema, send, "200")["properties"]) == {"after", "messages"}
+    assert components["ChatSend"]["properties"]["type"]["enum"] == ["message", "typing", "end"]
+    assert "poll" in components["TrackerPageMessage"]["properties"]
+
+
+@pytest.mark.django_db
+def test_the_documented_notification_frame_is_the_one_pages_receive():
+    from gwe.protocol import parse_page
+    from gwe.services import page_start
+
+    started = page_start(message=parse_page({"url": "https://shop.example/"}), live=True)
+    [sent] = notify(
+        visit_id=started.visit.pk,
+        messages=[NotifyMessage(channel="offers", data={}, page_id=started.page.pk)],
+    )
+    documented = NOTIFICATION_FRAME["properties"]
+
+    assert set(json.loads(frame(sent))) == set(documented)
 
 
 def test_the_invitation_steps_are_public_and_document_every_refusal(client):
