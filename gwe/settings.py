@@ -246,6 +246,14 @@ GWE_NOTIFY_SWEEP_SECONDS = 60
 GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
 # A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
 GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
+# How long a page's (or a chat's) long poll waits before answering with nothing, when it has
+# no WebSocket: under the idle timeout of the proxies and load balancers in front of GWE.
+GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)
+# A page whose live channel (socket, poll) closed is still there for this long (a reconnect,
+# the next page loading); past it the page is gone, and a visit with no page is off the site.
+GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
+# A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
+GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
 # What every serving process does now and then (notifications/sweeps.py): a function, every
 # so many seconds. The management commands do the same from cron.
 GWE_SWEEPS = {

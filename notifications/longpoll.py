@@ -20,16 +20,14 @@ from notifications.bus import Published
 from notifications.consumers import DirectDispatch
 from notifications.follower import SequencedFollower
 
-# How long a poll waits for something to arrive before answering with nothing: under the
-# idle timeouts of common proxies and load balancers (30 to 60 s).
-POLL_SECONDS = 25.0
 # Once something has arrived, how long to wait for what comes with it (one answer, not one
 # per notification of a burst).
 GATHER_SECONDS = 0.05
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "GWE_LONG_POLL_SECONDS", POLL_SECONDS))
+    """How long a poll waits for something to arrive before answering with nothing."""
+    return settings.GWE_LONG_POLL_SECONDS
 
 
 class Collector(SequencedFollower):
