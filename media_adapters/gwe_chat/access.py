@@ -1,36 +1,12 @@
-"""Who may do what: a visitor holds a signed token for their chat; an agent is an active
-Django user in an agents group, working from GWE's own pages."""
+"""Who may work as an agent: an active Django user in a group a configured chat adapter routes
+to, working from GWE's own pages. (A visitor holds a signed token for their chat: tokens.py.)"""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
 
+from media_adapters.gwe_chat.adapter import agent_groups
 from notifications.origins import scope_header
-
-DEFAULT_GROUP = "agents"
-
-_signer = signing.Signer(salt="gwe_chat.visitor")
-
-
-def visitor_token(chat_id: str) -> str:
-    return _signer.sign(chat_id)
-
-
-def visitor_token_valid(chat_id: str, token: str) -> bool:
-    try:
-        return _signer.unsign(token or "") == chat_id
-    except signing.BadSignature:
-        return False
-
-
-def agent_groups() -> set[str]:
-    """The groups the configured chat adapters route to (`agents` unless one says otherwise)."""
-    from media_adapters.gwe_chat.adapter import GweChatAdapter
-    from media_adapters.registry import adapters
-
-    groups = {a.options["group"] for a in adapters().values() if isinstance(a, GweChatAdapter)}
-    return groups or {DEFAULT_GROUP}
 
 
 def is_agent(user) -> bool:

@@ -3,11 +3,12 @@ from urllib.parse import urlencode
 
 from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
 from media_adapters.gwe_chat import selectors, services
-from media_adapters.gwe_chat.access import DEFAULT_GROUP, visitor_token
 from media_adapters.gwe_chat.models import Sender
+from media_adapters.gwe_chat.tokens import visitor_token
 from media_adapters.registry import adapters
 
 CHAT_PAGE = "/server/resources/chat.html"
+DEFAULT_GROUP = "agents"
 CONNECTING = "Connecting you to an adviser…"
 NOBODY_FREE = "No adviser is free right now. Please try again in a few minutes."
 
@@ -78,16 +79,24 @@ class GweChatAdapter(MediaAdapter):
         )
 
 
+def chat_adapters() -> list[GweChatAdapter]:
+    """The configured built-in chat adapters (usually one, `gwe-chat`)."""
+    return [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
+
+
+def agent_groups() -> set[str]:
+    """The groups the configured chat adapters route to (`agents` unless one says otherwise)."""
+    return {a.options["group"] for a in chat_adapters()} or {DEFAULT_GROUP}
+
+
 def unanswered_chats_pass_on() -> int:
-    """What the server does every GWE_CHAT_SWEEP_SECONDS: each chat adapter's chats left
+    """What the server does every few seconds (GWE_SWEEPS): each chat adapter's chats left
     waiting are passed on, or ended (services.chats_pass_on_unanswered)."""
-    chat_adapters = [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
-    return sum(services.chats_pass_on_unanswered(routing=a.routing) for a in chat_adapters)
+    return sum(services.chats_pass_on_unanswered(routing=a.routing) for a in chat_adapters())
 
 
 def chats_watch_visitors() -> int:
     """What the server does every few seconds: each chat adapter's agents read when their
     visitors leave and come back, and chats whose visitor left for good end
     (services.chats_watch_visitors)."""
-    chat_adapters = [a for a in adapters().values() if isinstance(a, GweChatAdapter)]
-    return sum(services.chats_watch_visitors(alias=a.alias) for a in chat_adapters)
+    return sum(services.chats_watch_visitors(alias=a.alias) for a in chat_adapters())

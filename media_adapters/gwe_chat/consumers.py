@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from gwe.protocol import ProtocolError, decode
-from media_adapters.gwe_chat import access, live, selectors, services
+from media_adapters.gwe_chat import access, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
@@ -108,7 +108,7 @@ class VisitorChatConsumer(VisitorChat, ChatSocket):
         self.following_init()
         self.chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        if not access.visitor_token_valid(self.chat_id, query.get("token", [""])[0]):
+        if not tokens.visitor_token_valid(self.chat_id, query.get("token", [""])[0]):
             await self.close(code=FORBIDDEN)
             return
         if not await database_sync_to_async(selectors.chat_exists)(chat_id=self.chat_id):
@@ -143,7 +143,7 @@ class VisitorChatHttp(VisitorChat, LongPollConsumer):
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
                 raise ProtocolError(400, "after must be a sequence number")
             token = message.get("token")
-            if not isinstance(token, str) or not access.visitor_token_valid(self.chat_id, token):
+            if not isinstance(token, str) or not tokens.visitor_token_valid(self.chat_id, token):
                 raise ProtocolError(403, "this is not the chat's token")
             if not await database_sync_to_async(selectors.chat_exists)(chat_id=self.chat_id):
                 raise ProtocolError(404, "no such chat")

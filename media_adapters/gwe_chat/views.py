@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from gwe.embedding import embeddable
-from media_adapters.gwe_chat import access, selectors, services
+from media_adapters.gwe_chat import access, selectors, services, tokens
 
 
 @require_GET
@@ -16,7 +16,7 @@ def visitor_chat(request: HttpRequest) -> HttpResponse:
     """The visitor's side of a chat, shown in the invitation's iframe on the customer's page."""
     chat_id = request.GET.get("chat", "")[:64]
     token = request.GET.get("token", "")[:200]
-    if access.visitor_token_valid(chat_id, token):
+    if tokens.visitor_token_valid(chat_id, token):
         runtime = {
             "chat": chat_id,
             "token": token,

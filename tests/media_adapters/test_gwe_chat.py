@@ -26,8 +26,8 @@ from invitations import services as invitations
 from invitations.models import InvitationTemplate
 from media_adapters.base import AdapterError, Engagement
 from media_adapters.gwe_chat import GweChatAdapter, live, services
-from media_adapters.gwe_chat.access import visitor_token, visitor_token_valid
 from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatState, Sender
+from media_adapters.gwe_chat.tokens import visitor_token, visitor_token_valid
 from notifications import push
 from notifications.bus import Published
 from notifications.models import Notification
@@ -961,7 +961,7 @@ else:
     )
 """
 TOKEN = """
-from media_adapters.gwe_chat.access import visitor_token
+from media_adapters.gwe_chat.tokens import visitor_token
 print(visitor_token({chat!r}))
 """
 

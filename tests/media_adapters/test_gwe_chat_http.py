@@ -10,7 +10,7 @@ from channels.testing import ApplicationCommunicator, HttpCommunicator
 
 from gwe.asgi import application
 from media_adapters.gwe_chat import live
-from media_adapters.gwe_chat.access import visitor_token
+from media_adapters.gwe_chat.tokens import visitor_token
 from notifications.bus import get_bus
 from tests.gwe.test_tracker_http import Reply
 from tests.gwe.test_tracker_poll import until
