@@ -122,15 +122,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# What carries the bus (notifications/bus.py): "redis", GWE's own client of Redis pub/sub, or
+# "channels", the Channels layer (notifications/layer_bus.py: RedisPubSubChannelLayer with
+# REDIS_URL, an in-process layer without it).
+GWE_BUS = env_str("GWE_BUS", "redis").strip().lower()
+if GWE_BUS not in ("redis", "channels"):
+    raise ImproperlyConfigured(f"GWE_BUS={GWE_BUS!r} is not a bus: use redis or channels")
+# No CHANNEL_LAYERS: no consumer is addressed through a channel layer (notifications/
+# consumers.py), and the bus over the Channels layer makes its own from REDIS_URL.
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -235,12 +234,6 @@ SPECTACULAR_SETTINGS = {
 
 # Tracking.
 GWE_VISIT_TIMEOUT_SECONDS = env_int("GWE_VISIT_TIMEOUT_SECONDS", 30 * 60, minimum=1)
-GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
-GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
-GWE_NOTIFY_MAX_MESSAGES = 100
-# How long a notification waits for a page that is offline, unless the message says (ttl).
-GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
-GWE_NOTIFY_SWEEP_SECONDS = 60
 # A page whose live channel (socket, poll) closed is still there for this long (a reconnect,
 # the next page loading); past it the page is gone, and a visit with no page is off the site.
 GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
@@ -249,28 +242,29 @@ GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=
 # How long a page's (or a chat's) long poll waits before answering with nothing, when it has
 # no WebSocket: under the idle timeout of the proxies and load balancers in front of GWE.
 GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)
-# A page whose live channel (socket, poll) closed is still there for this long (a reconnect,
-# the next page loading); past it the page is gone, and a visit with no page is off the site.
-GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
-# A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
-GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
+GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
+GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
+GWE_NOTIFY_MAX_MESSAGES = 100
+# How long a notification waits for a page that is offline, unless the message says (ttl).
+GWE_NOTIFY_TTL_SECONDS = env_int("GWE_NOTIFY_TTL_SECONDS", 300, minimum=1)
+GWE_NOTIFY_SWEEP_SECONDS = 60
 # What every serving process does now and then (notifications/sweeps.py): a function, every
 # so many seconds. The management commands do the same from cron.
 GWE_SWEEPS = {
     "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "gwe.services.visits_close_expired": 60,
+    # Each process tells the database which pages it holds live channels to; pages not seen
+    # within the grace period are gone.
+    "notifications.presence.presence_heartbeat": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
+    "notifications.presence.pages_close_gone": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
+    "media_adapters.gwe_chat.adapter.chats_watch_visitors": min(5, GWE_PRESENCE_GRACE_SECONDS),
     # Chats left waiting are passed on to another agent (media_adapters/gwe_chat).
     "media_adapters.gwe_chat.adapter.unanswered_chats_pass_on": 10,
 }
 # Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
 # The built-in chat always; GMS when GMS_BASE_URL is set; more (or other) entries from the
 # GWE_MEDIA_ADAPTERS variable, a JSON object merged over these.
-    # Each process tells the database which pages it holds live channels to; pages not seen
-    # within the grace period are gone.
-    "notifications.presence.presence_heartbeat": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
-    "notifications.presence.pages_close_gone": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),
-    "media_adapters.gwe_chat.adapter.chats_watch_visitors": min(5, GWE_PRESENCE_GRACE_SECONDS),
 GMS_BASE_URL = env_str("GMS_BASE_URL")
 GWE_MEDIA_ADAPTERS: dict = {
     "gwe-chat": {"BACKEND": "media_adapters.gwe_chat.GweChatAdapter", "OPTIONS": {}},

@@ -223,12 +223,22 @@ def get_bus() -> Bus:
     global _bus
     with _bus_lock:
         if _bus is None:
-            _bus = RedisBus(settings.REDIS_URL) if settings.REDIS_URL else LocalBus()
+            _bus = _new_bus()
         return _bus
 
 
+def _new_bus() -> Bus:
+    if settings.GWE_BUS == "channels":
+        from notifications import layer_bus
+
+        if settings.REDIS_URL:
+            return layer_bus.RedisLayerBus(settings.REDIS_URL)
+        return layer_bus.ChannelLayerBus(layer_bus.InProcessChannelLayer())
+    return RedisBus(settings.REDIS_URL) if settings.REDIS_URL else LocalBus()
+
+
 def reset_bus() -> None:
-    """Forget the process's bus (tests that change REDIS_URL)."""
+    """Forget the process's bus (tests that change REDIS_URL or GWE_BUS)."""
     global _bus
     with _bus_lock:
         _bus = None

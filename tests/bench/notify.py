@@ -5,6 +5,7 @@ Each server is pinned to core 0, the load generator runs on core 1. PAGES simula
 (one visit each) speak the tracker's protocol (page, subscribe, receipts); notifications go
 to random visits at a fixed arrival rate (open loop) for SECONDS. Latency is the page's
 receive time minus the time just before the REST call (for the baseline: the Redis publish).
+BENCH_BUSES names the buses GWE is measured on, each in the same run (docs/benchmarks.md).
 """
 
 import asyncio
@@ -32,6 +33,14 @@ from tests.support.services import free_port
 PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").split(",")]
 RATES = [int(n) for n in os.environ.get("BENCH_RATES", "50,150").split(",")]
 SERVERS = os.environ.get("BENCH_SERVERS", "daphne,uvicorn").split(",")
+BUSES = os.environ.get("BENCH_BUSES", "redis").split(",")
+# What each bus of BENCH_BUSES sets: GWE_BUS, and no REDIS_URL for the in-process ones.
+BUS_SETTINGS = {
+    "redis": {"GWE_BUS": "redis"},
+    "channels": {"GWE_BUS": "channels"},
+    "in-process": {"GWE_BUS": "redis", "REDIS_URL": ""},
+    "channels-in-process": {"GWE_BUS": "channels", "REDIS_URL": ""},
+}
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 GRACE = 5.0
 RECEIPTS = os.environ.get("BENCH_RECEIPTS", "1") == "1"  # pages confirm what they received
@@ -43,17 +52,20 @@ class Run:
     server: str
     pages: int
     rate: int
+    bus: str = "-"  # as the server's health check names it
     sent: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
     duration: float = 0.0
     rss_per_page_kib: float = 0.0
     cpu_ms_per_message: float = 0.0
+    cpu_ms_per_page: float = 0.0  # connecting and subscribing
 
     def row(self) -> dict:
         ordered = sorted(self.latencies) or [float("nan")]
         return {
             "server": self.server,
+            "bus": self.bus,
             "pages": self.pages,
             "rate": self.rate,
             "sent": self.sent,
@@ -65,6 +77,7 @@ class Run:
             "delivered_per_s": round(len(self.latencies) / self.duration, 1),
             "rss_per_page_kib": round(self.rss_per_page_kib, 1),
             "server_cpu_ms_per_msg": round(self.cpu_ms_per_message, 3),
+            "server_cpu_ms_per_page": round(self.cpu_ms_per_page, 3),
         }
 
 
@@ -110,6 +123,19 @@ def server_usage(pid: int) -> tuple[int, float]:
     return process.memory_info().rss, times.user + times.system
 
 
+async def settled(pid: int, *, idle: float = 0.05, longest: float = 60.0) -> None:
+    """Until the server is idle: what connecting the pages started (a join's catch-up, say)
+    is counted per page, not per message."""
+    deadline = time.perf_counter() + longest
+    _, cpu = server_usage(pid)
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.5)
+        _, now = server_usage(pid)
+        if now - cpu < idle * 0.5:
+            return
+        cpu = now
+
+
 async def messages_until(socket, stop: asyncio.Event):
     """A page's messages, decoded, until the run stops."""
     stopping = asyncio.ensure_future(stop.wait())
@@ -150,10 +176,12 @@ async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.E
 
 
 async def run_gwe(pages: int, rate: int, server, clock: Clock) -> Run:
-    run = Run(f"GWE {server.kind}", pages, rate)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        bus = (await client.get("/server/health")).json()["busKind"]
+    run = Run(f"GWE {server.kind}", pages, rate, bus)
     stop = asyncio.Event()
     ready: asyncio.Queue = asyncio.Queue()
-    rss_before, _ = server_usage(server.process.pid)
+    rss_before, connect_cpu_before = server_usage(server.process.pid)
     page_tasks, visits = [], []
     url = f"{server.ws_url}/server/ws/tracker"
     for start in range(0, pages, CONNECT_CONCURRENCY):
@@ -162,8 +190,10 @@ async def run_gwe(pages: int, rate: int, server, clock: Clock) -> Run:
             asyncio.ensure_future(gwe_page(url, clock, ready, stop)) for _ in range(batch)
         ]
         visits += [await asyncio.wait_for(ready.get(), timeout=60) for _ in range(batch)]
+    await settled(server.process.pid)
     rss_after, cpu_before = server_usage(server.process.pid)
     run.rss_per_page_kib = (rss_after - rss_before) / pages / 1024
+    run.cpu_ms_per_page = (cpu_before - connect_cpu_before) * 1000 / pages
     user, password = server.create_api_user()
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=server.url, auth=(user, password), limits=limits) as api:
@@ -208,7 +238,7 @@ async def run_baseline(
 ) -> Run:
     run = Run("baseline", pages, rate)
     stop = asyncio.Event()
-    rss_before, _ = server_usage(pid)
+    rss_before, connect_cpu_before = server_usage(pid)
     visits = [f"visit{i}" for i in range(pages)]
     page_tasks = []
     for start in range(0, pages, CONNECT_CONCURRENCY):
@@ -219,8 +249,10 @@ async def run_baseline(
         ]
         await asyncio.sleep(0.05)
     await asyncio.sleep(2)
+    await settled(pid)
     rss_after, cpu_before = server_usage(pid)
     run.rss_per_page_kib = (rss_after - rss_before) / pages / 1024
+    run.cpu_ms_per_page = (cpu_before - connect_cpu_before) * 1000 / pages
     publisher = aioredis.Redis.from_url(redis_url)
 
     async def send(number: int, visit: str) -> None:
@@ -254,8 +286,9 @@ def run() -> list[dict]:
                 for rate in RATES:
                     rows.append(measure_baseline(pages, rate, redis_server.url))
                     rows += [
-                        measure_gwe(tmp_dir, kind, pages, rate, redis_server.url)
+                        measure_gwe(tmp_dir, kind, bus, pages, rate, redis_server.url)
                         for kind in SERVERS
+                        for bus in BUSES
                     ]
         finally:
             redis_server.stop()
@@ -274,9 +307,10 @@ def measure_baseline(pages: int, rate: int, redis_url: str) -> dict:
         baseline.wait()
 
 
-def measure_gwe(tmp_dir: Path, kind: str, pages: int, rate: int, redis_url: str) -> dict:
+def measure_gwe(tmp_dir: Path, kind: str, bus: str, pages: int, rate: int, redis_url: str) -> dict:
     database = fresh_database(tmp_dir)
-    server = benchmark_server(tmp_dir, database, kind=kind, REDIS_URL=redis_url)
+    env = {"REDIS_URL": redis_url, **BUS_SETTINGS[bus]}
+    server = benchmark_server(tmp_dir, database, kind=kind, **env)
     try:
         return asyncio.run(run_gwe(pages, rate, server, Clock())).row()
     finally:
@@ -284,3 +318,138 @@ def measure_gwe(tmp_dir: Path, kind: str, pages: int, rate: int, redis_url: str)
         if database.drop:
             database.drop()
         Path(database.url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
+
+# The bus alone --------------------------------------------------------------------------
+
+BUS_ALONE_MESSAGES = 5000
+BUS_ALONE_REPEATS = 3
+
+
+def bus_alone() -> list[dict]:
+    """What the bus itself costs per message, without HTTP, database or sockets: each bus of
+    BENCH_BUSES that crosses Redis, in a process of its own on core 0, with as many topics
+    as pages (one follower each), pushed to from the event loop (as the notify endpoint
+    does) and from a worker thread (push_on_commit). The median of a few alternated runs."""
+    buses = [bus for bus in BUSES if bus in ("redis", "channels")]
+    samples: dict[tuple, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        redis_server = RedisServer(Path(tmp)).start()
+        try:
+            for topics in PAGE_COUNTS:
+                for _ in range(BUS_ALONE_REPEATS):
+                    for bus in buses:
+                        for row in bus_alone_process(bus, topics, redis_server.url):
+                            samples.setdefault((row["bus"], row["path"], topics), []).append(row)
+        finally:
+            redis_server.stop()
+    return [
+        {
+            "bus": bus,
+            "path": path,
+            "topics": topics,
+            "cpu_us_per_msg": statistics.median(r["cpu_us_per_msg"] for r in rows),
+            "wall_us_per_msg": statistics.median(r["wall_us_per_msg"] for r in rows),
+        }
+        for (bus, path, topics), rows in samples.items()
+    ]
+
+
+def bus_alone_process(bus: str, topics: int, redis_url: str) -> list[dict]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gwe.settings",
+        "GWE_ENV_FILE": "",
+        "GWE_DEBUG": "1",
+        "REDIS_URL": redis_url,
+        **BUS_SETTINGS[bus],
+    }
+    module = ["-m", "tests.bench.notify", "bus-alone", str(topics)]
+    result = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, *module],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+class CountingFollower:
+    def __init__(self, arrived: "Arrivals") -> None:
+        self.arrived = arrived
+
+    async def published(self, messages) -> None:
+        self.arrived.add(len(messages))
+
+    async def maybe_missed(self) -> None:
+        pass
+
+
+class Arrivals(asyncio.Event):
+    count = 0
+    expected = 0
+
+    def add(self, n: int) -> None:
+        self.count += n
+        if self.count >= self.expected:
+            self.set()
+
+
+async def measure_bus_alone(topics: int) -> list[dict]:
+    import django
+
+    django.setup()
+    from asgiref.sync import sync_to_async
+
+    from notifications.bus import Published, get_bus
+
+    bus = get_bus()
+    rows = []
+    for path in ("loop", "thread"):
+        arrived = Arrivals()
+        followers = [CountingFollower(arrived) for _ in range(topics)]
+        for i, follower in enumerate(followers):
+            bus.follow(f"visit:bench{i}", follower)
+        for _ in range(600):  # until the bus carries every topic
+            if getattr(bus, "connected", True) and len(getattr(bus, "joined", followers)) == topics:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)
+        frame = json.dumps({"type": "notification", "channel": "bench", "data": {"n": 1}})
+        pushes = [
+            [Published(f"visit:bench{n % topics}", 1, frame, None, "id")]
+            for n in range(BUS_ALONE_MESSAGES)
+        ]
+        arrived.expected = len(pushes)
+        cpu_before, started = time.process_time(), time.perf_counter()
+        if path == "loop":
+            for items in pushes:
+                await bus.apublish(items)
+        else:
+
+            def publish_all(pushes: list) -> None:
+                for items in pushes:
+                    bus.publish(items)
+
+            await sync_to_async(publish_all, thread_sensitive=False)(pushes)
+        await asyncio.wait_for(arrived.wait(), timeout=120)
+        cpu, wall = time.process_time() - cpu_before, time.perf_counter() - started
+        for i, follower in enumerate(followers):
+            bus.unfollow(f"visit:bench{i}", follower)
+        rows.append(
+            {
+                "bus": bus.name,
+                "path": path,
+                "cpu_us_per_msg": round(cpu * 1e6 / len(pushes), 1),
+                "wall_us_per_msg": round(wall * 1e6 / len(pushes), 1),
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["bus-alone"]:
+    import uvloop
+
+    print(json.dumps(uvloop.run(measure_bus_alone(int(sys.argv[2])))))

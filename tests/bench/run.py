@@ -3,7 +3,8 @@
     python -m tests.bench.run [ingest] [notify] [engage]      (all when none is named)
 
 Results are also written to tests/bench/results/ (JSON, one file per run). Knobs:
-BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST and BENCH_RATES (notifications),
+BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST, BENCH_RATES, BENCH_SERVERS and
+BENCH_BUSES (notifications),
 BENCH_RULES, BENCH_EVENTS, BENCH_ENGAGE_RATE, BENCH_SERVER_RULES, BENCH_BACKGROUND_RATE
 (engagement; docs/benchmarks.md lists them all).
 """
@@ -43,7 +44,7 @@ def notifications() -> list[dict]:
     print(
         f"\nNotifications: {', '.join(map(str, notify.RATES))} msg/s for {notify.SECONDS:.0f} s "
         f"to {', '.join(map(str, notify.PAGE_COUNTS))} pages, GWE under "
-        f"{' and '.join(notify.SERVERS)}"
+        f"{' and '.join(notify.SERVERS)} on the {' and the '.join(notify.BUSES)} bus"
     )
     rows = notify.run()
     print(table(rows))
@@ -52,11 +53,52 @@ def notifications() -> list[dict]:
         base = baselines.get((row["pages"], row["rate"]))
         if row["server"] != "baseline" and base:
             print(
-                f"{row['server']}, {row['pages']} pages, {row['rate']} msg/s: p99 "
-                f"{row['p99_ms']} ms = {row['p99_ms'] / base['p99_ms']:.1f}x baseline, "
+                f"{row['server']} on {row['bus']}, {row['pages']} pages, {row['rate']} msg/s: "
+                f"p99 {row['p99_ms']} ms = {row['p99_ms'] / base['p99_ms']:.1f}x baseline, "
+                f"CPU {row['server_cpu_ms_per_msg']} ms/msg = "
+                f"{row['server_cpu_ms_per_msg'] / base['server_cpu_ms_per_msg']:.1f}x baseline, "
                 f"lost {row['lost']}, {row['rss_per_page_kib']} KiB per page"
             )
+    # The bus over the Channels layer against GWE's own, on the same server and load.
+    pairs = {"channels-redis": "redis", "channels-in-process": "in-process"}
+    by_bus = {(r["server"], r["bus"], r["pages"], r["rate"]): r for r in rows}
+    for row in rows:
+        other = by_bus.get((row["server"], pairs.get(row["bus"]), row["pages"], row["rate"]))
+        if other:
+            print(
+                f"{row['server']}, {row['pages']} pages, {row['rate']} msg/s, {row['bus']} / "
+                f"{other['bus']}: CPU per message {ratio(row, other, 'server_cpu_ms_per_msg')}, "
+                f"per page {ratio(row, other, 'server_cpu_ms_per_page')}, "
+                f"p50 {ratio(row, other, 'p50_ms')}, p99 {ratio(row, other, 'p99_ms')}, "
+                f"KiB per page {ratio(row, other, 'rss_per_page_kib')}, "
+                f"lost {row['lost']} and {other['lost']}"
+            )
+    if "channels" in notify.BUSES:
+        rows += bus_alone(notify)
     return rows
+
+
+def bus_alone(notify) -> list[dict]:
+    print(
+        f"\nThe bus alone: {notify.BUS_ALONE_MESSAGES} pushes to as many topics as pages, "
+        f"from the event loop and from a worker thread, median of {notify.BUS_ALONE_REPEATS}"
+    )
+    rows = notify.bus_alone()
+    print(table(rows))
+    direct = {(r["path"], r["topics"]): r for r in rows if r["bus"] == "redis"}
+    for row in rows:
+        other = direct.get((row["path"], row["topics"]))
+        if row["bus"] == "channels-redis" and other:
+            print(
+                f"{row['topics']} topics, from the {row['path']}: channels-redis / redis "
+                f"CPU per message {ratio(row, other, 'cpu_us_per_msg')}, "
+                f"+{row['cpu_us_per_msg'] - other['cpu_us_per_msg']:.0f} µs"
+            )
+    return rows
+
+
+def ratio(row: dict, other: dict, column: str) -> str:
+    return f"{row[column] / other[column]:.2f}x" if other[column] else "-"
 
 
 def engagement() -> dict:
