@@ -122,14 +122,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-# What carries the bus (notifications/bus.py): "redis", GWE's own client of Redis pub/sub, or
-# "channels", the Channels layer (notifications/layer_bus.py: RedisPubSubChannelLayer with
-# REDIS_URL, an in-process layer without it).
-GWE_BUS = env_str("GWE_BUS", "redis").strip().lower()
-if GWE_BUS not in ("redis", "channels"):
-    raise ImproperlyConfigured(f"GWE_BUS={GWE_BUS!r} is not a bus: use redis or channels")
-# No CHANNEL_LAYERS: no consumer is addressed through a channel layer (notifications/
-# consumers.py), and the bus over the Channels layer makes its own from REDIS_URL.
+# No CHANNEL_LAYERS: no consumer is addressed through a channel layer; the bus is GWE's own
+# client of Redis pub/sub (notifications/bus.py; docs/notifications.md says why).
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

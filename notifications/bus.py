@@ -223,22 +223,12 @@ def get_bus() -> Bus:
     global _bus
     with _bus_lock:
         if _bus is None:
-            _bus = _new_bus()
+            _bus = RedisBus(settings.REDIS_URL) if settings.REDIS_URL else LocalBus()
         return _bus
 
 
-def _new_bus() -> Bus:
-    if settings.GWE_BUS == "channels":
-        from notifications import layer_bus
-
-        if settings.REDIS_URL:
-            return layer_bus.RedisLayerBus(settings.REDIS_URL)
-        return layer_bus.ChannelLayerBus(layer_bus.InProcessChannelLayer())
-    return RedisBus(settings.REDIS_URL) if settings.REDIS_URL else LocalBus()
-
-
 def reset_bus() -> None:
-    """Forget the process's bus (tests that change REDIS_URL or GWE_BUS)."""
+    """Forget the process's bus (tests that change REDIS_URL)."""
     global _bus
     with _bus_lock:
         _bus = None

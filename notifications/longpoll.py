@@ -8,7 +8,11 @@ their sender encoded them. The client then polls again from the last number it w
 sequence numbers, replay and de-duplication are the socket's own (notifications/follower.py).
 
 A client that goes away mid-poll ends the wait at once: the server's `http.disconnect` is read
-while the poll waits, not only after it has answered."""
+while the poll waits, not only after it has answered.
+
+Between one answer and the next poll, stored items wait in the database; what is not stored
+(the adviser typing) is kept by the process for a few seconds, for the next poll of the topic
+to take (`Lingering`)."""
 
 import asyncio
 import json
@@ -16,18 +20,63 @@ import json
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 
-from notifications.bus import Published
+from notifications.bus import Published, get_bus
 from notifications.consumers import DirectDispatch
 from notifications.follower import SequencedFollower
 
 # Once something has arrived, how long to wait for what comes with it (one answer, not one
 # per notification of a burst).
 GATHER_SECONDS = 0.05
+# How long what is not stored (typing) waits after an answer for the topic's next poll.
+LINGER_SECONDS = 5.0
 
 
 def poll_seconds() -> float:
     """How long a poll waits for something to arrive before answering with nothing."""
     return settings.GWE_LONG_POLL_SECONDS
+
+
+class Lingering:
+    """Follows a topic between one poll's answer and the next, for the items that are not
+    stored and so cannot be replayed (typing). A stored item makes them stale (the adviser's
+    message ends their typing) and reaches the next poll by its number."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic, self.frames = topic, list[str]()
+        get_bus().follow(topic, self)
+        self.expiry = asyncio.get_running_loop().call_later(LINGER_SECONDS, self.end)
+
+    async def published(self, messages: list[Published]) -> None:
+        for message in messages:
+            if message.seq:
+                self.frames.clear()
+            else:
+                self.frames.append(message.frame)
+
+    async def maybe_missed(self) -> None:
+        pass
+
+    def end(self) -> list[str]:
+        self.expiry.cancel()
+        get_bus().unfollow(self.topic, self)
+        if _lingering.get(self.topic) is self:
+            del _lingering[self.topic]
+        return self.frames
+
+
+_lingering: dict[str, Lingering] = {}
+
+
+def linger(topic: str) -> None:
+    if (before := _lingering.get(topic)) is not None:
+        before.end()
+    _lingering[topic] = Lingering(topic)
+
+
+def lingered(topic: str) -> list[str]:
+    """The unstored frames that came for the topic since its last poll answered."""
+    lingering = _lingering.get(topic)
+    return lingering.end() if lingering is not None else []
 
 
 class Collector(SequencedFollower):
@@ -37,6 +86,13 @@ class Collector(SequencedFollower):
         super().following_init()
         self.collected: list[str] = []
         self.arrived = asyncio.Event()
+
+    async def follow(self, topic: str, **kwargs) -> int:
+        last = await super().follow(topic, **kwargs)
+        if frames := lingered(topic):
+            self.collected += frames
+            self.arrived.set()
+        return last
 
     async def deliver(self, message: Published) -> None:
         self.collected.append(message.frame)
@@ -50,6 +106,7 @@ class Collector(SequencedFollower):
             followed = self.followed.get(topic)
             last = followed.last_seq if followed is not None else 0
             self.unfollow(topic)
+            linger(topic)
         return frames, last
 
 

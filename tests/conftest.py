@@ -5,6 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from invitations.config import forget_configuration
 from media_adapters import memory
 from tests.support.servers import CustomerSite, RedisServer, fresh_database, gwe_server
 from tests.support.services import missing, require_chromium
@@ -13,6 +14,13 @@ from tests.support.services import missing, require_chromium
 @pytest.fixture(autouse=True)
 def empty_adapter_outbox():
     memory.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def configuration_read_afresh():
+    """Each test reads the rules its database holds, not the ones a test before it left in
+    the process's copy (kept up to a second: invitations/config.py)."""
+    forget_configuration()
 
 
 @pytest.fixture

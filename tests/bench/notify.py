@@ -34,13 +34,9 @@ PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").s
 RATES = [int(n) for n in os.environ.get("BENCH_RATES", "50,150").split(",")]
 SERVERS = os.environ.get("BENCH_SERVERS", "daphne,uvicorn").split(",")
 BUSES = os.environ.get("BENCH_BUSES", "redis").split(",")
-# What each bus of BENCH_BUSES sets: GWE_BUS, and no REDIS_URL for the in-process ones.
-BUS_SETTINGS = {
-    "redis": {"GWE_BUS": "redis"},
-    "channels": {"GWE_BUS": "channels"},
-    "in-process": {"GWE_BUS": "redis", "REDIS_URL": ""},
-    "channels-in-process": {"GWE_BUS": "channels", "REDIS_URL": ""},
-}
+# What each bus of BENCH_BUSES sets: Redis pub/sub (as in production), or in-process.
+BUS_SETTINGS = {"redis": {}, "in-process": {"REDIS_URL": ""}}
+BUS_ALONE = os.environ.get("BENCH_BUS_ALONE", "0") == "1"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 GRACE = 5.0
 RECEIPTS = os.environ.get("BENCH_RECEIPTS", "1") == "1"  # pages confirm what they received
@@ -327,11 +323,11 @@ BUS_ALONE_REPEATS = 3
 
 
 def bus_alone() -> list[dict]:
-    """What the bus itself costs per message, without HTTP, database or sockets: each bus of
-    BENCH_BUSES that crosses Redis, in a process of its own on core 0, with as many topics
+    """What the bus itself costs per message, without HTTP, database or sockets: the Redis
+    bus in a process of its own on core 0, with as many topics
     as pages (one follower each), pushed to from the event loop (as the notify endpoint
     does) and from a worker thread (push_on_commit). The median of a few alternated runs."""
-    buses = [bus for bus in BUSES if bus in ("redis", "channels")]
+    buses = ["redis"]
     samples: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis_server = RedisServer(Path(tmp)).start()

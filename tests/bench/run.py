@@ -59,21 +59,7 @@ def notifications() -> list[dict]:
                 f"{row['server_cpu_ms_per_msg'] / base['server_cpu_ms_per_msg']:.1f}x baseline, "
                 f"lost {row['lost']}, {row['rss_per_page_kib']} KiB per page"
             )
-    # The bus over the Channels layer against GWE's own, on the same server and load.
-    pairs = {"channels-redis": "redis", "channels-in-process": "in-process"}
-    by_bus = {(r["server"], r["bus"], r["pages"], r["rate"]): r for r in rows}
-    for row in rows:
-        other = by_bus.get((row["server"], pairs.get(row["bus"]), row["pages"], row["rate"]))
-        if other:
-            print(
-                f"{row['server']}, {row['pages']} pages, {row['rate']} msg/s, {row['bus']} / "
-                f"{other['bus']}: CPU per message {ratio(row, other, 'server_cpu_ms_per_msg')}, "
-                f"per page {ratio(row, other, 'server_cpu_ms_per_page')}, "
-                f"p50 {ratio(row, other, 'p50_ms')}, p99 {ratio(row, other, 'p99_ms')}, "
-                f"KiB per page {ratio(row, other, 'rss_per_page_kib')}, "
-                f"lost {row['lost']} and {other['lost']}"
-            )
-    if "channels" in notify.BUSES:
+    if notify.BUS_ALONE:
         rows += bus_alone(notify)
     return rows
 
@@ -85,20 +71,7 @@ def bus_alone(notify) -> list[dict]:
     )
     rows = notify.bus_alone()
     print(table(rows))
-    direct = {(r["path"], r["topics"]): r for r in rows if r["bus"] == "redis"}
-    for row in rows:
-        other = direct.get((row["path"], row["topics"]))
-        if row["bus"] == "channels-redis" and other:
-            print(
-                f"{row['topics']} topics, from the {row['path']}: channels-redis / redis "
-                f"CPU per message {ratio(row, other, 'cpu_us_per_msg')}, "
-                f"+{row['cpu_us_per_msg'] - other['cpu_us_per_msg']:.0f} µs"
-            )
     return rows
-
-
-def ratio(row: dict, other: dict, column: str) -> str:
-    return f"{row[column] / other[column]:.2f}x" if other[column] else "-"
 
 
 def engagement() -> dict:

@@ -43,7 +43,8 @@ def admin_site(tmp_path_factory):
     database = fresh_database(tmp)
     server = gwe_server(tmp, database).start()
     server.manage("gwe_demo", "--url", server.url)
-    server.ids = json.loads(server.manage("shell", "--no-imports", "-c", SEED).splitlines()[-1])
+    seeded = server.manage("shell", "--no-imports", "-c", SEED).splitlines()[-1]
+    server.ids = json.loads(seeded)  # type: ignore[attr-defined]
     yield server
     server.stop()
     if database.drop:

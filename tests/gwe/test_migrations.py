@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import StateApps
 
 AUTH = [
     ("contenttypes", "0002_remove_content_type_name"),
@@ -19,7 +20,7 @@ AFTER = [
 ]
 
 
-def migrate(targets) -> object:
+def migrate(targets) -> StateApps:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)

@@ -134,7 +134,11 @@ def test_the_engine_never_has_the_words_made(monkeypatch):
 
     class Counted(rules.Check):
         def __init__(self, holds, said, given=()):
-            super().__init__(holds, lambda *given: made.append(said) or said(*given), given)
+            def saying(*given):
+                made.append(said)
+                return said(*given)
+
+            super().__init__(holds, saying, given)
 
     monkeypatch.setattr(rules, "Check", Counted)
     trigger = Trigger("AddToCart", [], started.page.url, "", started.page.start_time)

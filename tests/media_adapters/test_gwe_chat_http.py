@@ -113,6 +113,28 @@ async def test_typing_goes_both_ways_and_an_end_is_seen_at_once():
     await console.close()
 
 
+async def test_the_adviser_typing_between_two_polls_reaches_the_next_one_until_they_answer():
+    ann, chat = await new_chat()
+    console = await agent_socket(ann)
+    await console.until("chats")
+    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
+    page = HttpVisitor(chat.pk)
+    await page.poll()  # answered: no poll waits now
+
+    await console.send({"type": "typing", "chat": chat.pk})
+    await asyncio.sleep(0.2)
+    typing = (await page.poll()).json()["messages"]
+    await console.send({"type": "typing", "chat": chat.pk})
+    await console.send({"type": "message", "chat": chat.pk, "text": "Here."})
+    await console.until("message")
+    answered = (await page.poll()).json()["messages"]
+
+    assert typing == [{"type": "typing", "chat": chat.pk, "sender": "agent"}]
+    assert [(m["type"], m.get("text")) for m in answered][-1] == ("message", "Here.")
+    assert all(m["type"] == "message" for m in answered)  # their message ended the typing
+    await console.close()
+
+
 async def test_the_token_is_the_credential_and_refusals_say_why():
     _, chat = await new_chat()
     page = HttpVisitor(chat.pk)

@@ -68,6 +68,7 @@ def test_the_agent_reads_when_the_visitor_leaves_and_comes_back(
     assert transcript(chat) == [services.VISITOR_AWAY, services.VISITOR_BACK]
     assert chat.state == ChatState.ACTIVE
     assert chat.visitor_left_at is None
+    assert chat.agent_id is not None
     assert told.count(live.agent_topic(chat.agent_id)) == 2  # the console's list shows it
 
 
