@@ -1,12 +1,12 @@
 import json
 from collections.abc import Awaitable, Callable
 
-from channels.db import database_sync_to_async
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from gwe import tracker
+from gwe.commits import written
 from gwe.protocol import ProtocolError, decode, parse_poll, parse_received, parse_subscribe
 from notifications.consumers import DirectDispatch
 from notifications.longpoll import LongPollConsumer, compose
@@ -53,9 +53,10 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
         )
         return {"type": "subscribed", "pageID": page_id, "lastSeq": last_seq}
 
-    @database_sync_to_async
-    def handle(self, message):
-        return tracker.handle(message, user_agent=self.user_agent, pages=self.pages, live=True)
+    async def handle(self, message):
+        return await written(
+            tracker.handle, message, user_agent=self.user_agent, pages=self.pages, live=True
+        )
 
 
 class TrackerHttp:
@@ -111,12 +112,13 @@ class TrackerHttpConsumer(TrackerHttp, DirectDispatch, AsyncHttpConsumer):
         status, reply = await self.handle_body(body)
         await self.reply(status, reply, origin=origin)
 
-    @database_sync_to_async
-    def handle_body(self, body: bytes) -> tuple[int, dict]:
+    async def handle_body(self, body: bytes) -> tuple[int, dict]:
         try:
             message = decode(body, max_bytes=settings.GWE_TRACKER_MAX_BYTES)
             user_agent = scope_header(self.scope, b"user-agent") or ""
-            return 200, {"replies": tracker.handle_batch(message, user_agent=user_agent)}
+            return 200, {
+                "replies": await written(tracker.handle_batch, message, user_agent=user_agent)
+            }
         except ProtocolError as exc:
             return exc.status, {"error": exc.message}
         except tracker.BatchError as exc:

@@ -236,6 +236,8 @@ GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=
 # How long a page's (or a chat's) long poll waits before answering with nothing, when it has
 # no WebSocket: under the idle timeout of the proxies and load balancers in front of GWE.
 GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)
+# The most writes (tracker messages, notifies) one transaction carries (gwe/commits.py).
+GWE_GROUP_COMMIT_MAX = env_int("GWE_GROUP_COMMIT_MAX", 200, minimum=1)
 GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_MESSAGES = 100

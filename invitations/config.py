@@ -6,7 +6,7 @@ edit in the admin takes effect within a second in every process, without a resta
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
@@ -33,6 +33,18 @@ class Configuration:
     policy: dict  # limit name → value
     mode: str
     webhook_url: str
+    # The rules an event of each name can trigger, in priority order: the rules that name it
+    # and those that name none. An event costs nothing for the rules it cannot match.
+    by_event: dict[str, list[EngagementRule]] = field(default_factory=dict)
+    any_event: list[EngagementRule] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.any_event[:] = [rule for rule in self.rules if not rule.event_name]
+        for name in {rule.event_name for rule in self.rules if rule.event_name}:
+            self.by_event[name] = [r for r in self.rules if r.event_name in ("", name)]
+
+    def rules_for(self, event_name: str) -> list[EngagementRule]:
+        return self.by_event.get(event_name, self.any_event)
 
 
 def _version() -> tuple:

@@ -44,7 +44,8 @@ def categories_of_page(*, url: str, title: str) -> list[str]:
 def on_event(event: Event) -> Invitation | None:
     """Look at the rules again after an event was stored (in its transaction)."""
     config = configuration()
-    if not config.rules:
+    rules = config.rules_for(event.event_name)
+    if not rules:
         return None
     page = Page.objects.select_related("visit").get(pk=event.page_id)
     facts = VisitFacts(
@@ -59,7 +60,7 @@ def on_event(event: Event) -> Invitation | None:
         ),
         now=timezone.now(),
     )
-    matched = [rule for rule in config.rules if matches(rule, facts, config.schedules)]
+    matched = [rule for rule in rules if matches(rule, facts, config.schedules)]
     if not matched:
         return None
     return decide(matched, facts, config, event_name=event.event_name)

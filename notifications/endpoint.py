@@ -1,9 +1,10 @@
 """`POST /server/data/notification/notify/{visitID}`: how contact-center systems push.
 
-The REST API's hot path, so an ASGI consumer rather than a Django view: one thread hop does
-authentication, validation and the stored write, and the push goes out on the event loop
-once that has committed. The checks are the REST API's own: its header authentication
-classes (Basic, Token), the notifications.add_notification permission, NotifyItemSerializer.
+The REST API's hot path, so an ASGI consumer rather than a Django view: authentication,
+validation and the stored write run with the other writes of the moment (gwe/commits.py),
+and the push goes out on the event loop once that has committed. The checks are the REST
+API's own: its header authentication classes (Basic, Token), the notifications.add_notification
+permission, NotifyItemSerializer.
 Once stored, notifications are accepted (202) whether or not the bus can push them now.
 Under daphne a Django view would add a request object, middleware and a thread per request,
 more than the notify itself costs (docs/benchmarks.md).
@@ -12,7 +13,6 @@ more than the notify itself costs (docs/benchmarks.md).
 import json
 from dataclasses import dataclass
 
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
@@ -20,6 +20,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
+from gwe.commits import written
 from gwe.ids import is_valid_id
 from notifications import services
 from notifications.bus import Published
@@ -69,7 +70,7 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
             await self.reply(Refused(405, {"error": "use POST"}, [(b"Allow", b"POST")]))
             return
         try:
-            messages = await self.accept(body)
+            messages = await written(self.accept, body)
         except Refused as refusal:
             await self.reply(refusal)
             return
@@ -77,7 +78,6 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         await push(messages)
         await self.respond(202, {"ids": [m.id for m in messages]})
 
-    @database_sync_to_async
     def accept(self, body: bytes) -> list[Published]:
         """Authenticate, authorize, validate and store, all or nothing."""
         visit_id = self.scope["url_route"]["kwargs"]["visit_id"]
