@@ -68,6 +68,10 @@ class Visit(models.Model):
     end_time = models.DateTimeField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     language_code = models.CharField(max_length=35, blank=True)
+    # Bumped by the database whenever an event of the visit is stored or deleted (a trigger,
+    # migration 0005): how the rules' in-process copy of a visit knows it is up to date
+    # (invitations/memory.py). Never written by the application.
+    events_version = models.BigIntegerField(default=0, editable=False)
 
     objects = VisitQuerySet.as_manager()
 

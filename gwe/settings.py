@@ -238,6 +238,8 @@ GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=
 GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)
 # The most writes (tracker messages, notifies) one transaction carries (gwe/commits.py).
 GWE_GROUP_COMMIT_MAX = env_int("GWE_GROUP_COMMIT_MAX", 200, minimum=1)
+# How many visits each process keeps what the rules ask of in memory (invitations/memory.py).
+GWE_RULE_MEMORY_VISITS = env_int("GWE_RULE_MEMORY_VISITS", 20_000, minimum=1)
 GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_MESSAGES = 100

@@ -14,6 +14,7 @@ from invitations import webhook
 from invitations.categories import categories_of
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
+from invitations.memory import memories
 from invitations.models import (
     EngagementDecision,
     EngagementPolicy,
@@ -48,18 +49,14 @@ def on_event(event: Event) -> Invitation | None:
     if not rules:
         return None
     page = Page.objects.select_related("visit").get(pk=event.page_id)
-    facts = VisitFacts(
-        visit=page.visit,
-        page=page,
-        trigger=Trigger(
-            event_name=event.event_name,
-            categories=list(event.category or []),
-            url=event.url or page.url,
-            title=event.title or page.title,
-            timestamp=event.timestamp,
-        ),
-        now=timezone.now(),
+    trigger = Trigger(
+        event_name=event.event_name,
+        categories=list(event.category or []),
+        url=event.url or page.url,
+        title=event.title or page.title,
+        timestamp=event.timestamp,
     )
+    facts = memories.facts(event, page=page, trigger=trigger, now=timezone.now())
     matched = [rule for rule in rules if matches(rule, facts, config.schedules)]
     if not matched:
         return None

@@ -79,6 +79,16 @@ class VisitFacts:
         rows = Event.objects.filter(visit_id=self.visit.pk).values_list("event_name", "category")
         return [{name, *(category or [])} for name, category in rows]
 
+    def steps_done(self, steps: list[str]) -> int:
+        """How many of a sequence's steps the visit went through, in order."""
+        remaining = iter(self.timeline)
+        done = 0
+        for step in steps:
+            if not any(step in moment for moment in remaining):
+                break
+            done += 1
+        return done
+
     @cached_property
     def invitations(self) -> "InvitationCounts":
         return InvitationCounts.of(self)

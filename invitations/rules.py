@@ -234,7 +234,7 @@ def _sequence(rule, facts, schedules):
     steps = sequence_steps(rule.sequence)
     if not steps:
         return None
-    done = steps_done(steps, facts.timeline)
+    done = facts.steps_done(steps)
     return Check(done == len(steps), _sequence_said, (steps, done))
 
 

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 
 from invitations.config import forget_configuration
+from invitations.memory import memories
 from media_adapters import memory
 from tests.support.servers import CustomerSite, RedisServer, fresh_database, gwe_server
 from tests.support.services import missing, require_chromium
@@ -21,6 +22,7 @@ def configuration_read_afresh():
     """Each test reads the rules its database holds, not the ones a test before it left in
     the process's copy (kept up to a second: invitations/config.py)."""
     forget_configuration()
+    memories.forget()
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ ONE_PER_PAGE = {
 }
 
 
-def install_rules(count: int, *, firing: dict | None) -> None:
+def install_rules(count: int, *, firing: dict | None, mix=mixed_rule) -> None:
     """Replace every rule by `count` of the mix (the last one `firing`, when given), with
     the categories and business hours they name. Runs inside a Django process."""
     from datetime import time as clock
@@ -136,7 +136,7 @@ def install_rules(count: int, *, firing: dict | None) -> None:
     template = InvitationTemplate.objects.get(slug="invite")
     categories = {c.name: c for c in Category.objects.all()}
     hours = {h.name: h for h in BusinessHours.objects.all()}
-    wanted = [mixed_rule(i) for i in range(count - (1 if firing else 0))]
+    wanted = [mix(i) for i in range(count - (1 if firing else 0))]
     if firing:
         wanted.append({"priority": 10, **firing})
     for i, conditions in enumerate(wanted):

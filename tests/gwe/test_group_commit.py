@@ -11,7 +11,7 @@ from gwe.commits import group_commit, written
 from gwe.models import Event, Visit
 from tests.support.factories import record_event, start_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 async def held_writer():
@@ -27,9 +27,7 @@ async def test_writes_that_come_while_one_commits_share_the_next_transaction():
     release, holding = await held_writer()
     before = group_commit.transactions
 
-    writes = [
-        asyncio.ensure_future(written(record_event, started, "AddToCart")) for _ in range(30)
-    ]
+    writes = [asyncio.ensure_future(written(record_event, started, "AddToCart")) for _ in range(30)]
     await asyncio.sleep(0.05)
     assert not any(w.done() for w in writes)  # nothing answered before its commit
     release.set()
@@ -76,7 +74,7 @@ async def test_when_the_commit_fails_no_write_of_it_is_stored_or_answered_as_sto
     await holding
 
     for write in (good, bad):
-        with pytest.raises(Exception, match="(?i)foreign key"):
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
             await write
     assert not await Event.objects.filter(event_name__in=["Good", "Broken"]).aexists()
     assert (await written(record_event, started, "After")).event_name == "After"  # goes on
