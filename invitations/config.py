@@ -19,6 +19,7 @@ from invitations.models import (
     EngagementRule,
     InvitationTemplate,
 )
+from invitations.rules import conditions_set
 from invitations.schedule import WeeklySchedule
 
 CHECK_EVERY = 1.0  # seconds
@@ -68,6 +69,7 @@ def _load() -> Configuration:
         # more than all of a rule's other conditions together (tests/bench/engagement.py).
         names = frozenset(c.name for c in rule.categories.all())
         rule.category_names = names  # type: ignore[attr-defined]
+        rule.conditions_set = conditions_set(rule)  # type: ignore[attr-defined]
     schedules = {
         h.pk: WeeklySchedule.of(h)
         for h in BusinessHours.objects.prefetch_related("hours", "holidays")

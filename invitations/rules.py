@@ -46,11 +46,20 @@ def checks(
 
 def matches(rule: EngagementRule, facts: VisitFacts, schedules: dict[int, WeeklySchedule]) -> bool:
     """Whether all hold, stopping at the first that does not."""
-    for condition in CONDITIONS:
+    for condition in conditions_set(rule):
         check = condition(rule, facts, schedules)
         if check is not None and not check.holds:
             return False
     return True
+
+
+def conditions_set(rule: EngagementRule) -> list[Condition]:
+    """The conditions the rule sets, in CONDITIONS' order: compiled with the configuration
+    (invitations/config.py), so that an event asks a rule only what it says."""
+    compiled = getattr(rule, "conditions_set", None)
+    if compiled is None:
+        compiled = [condition for condition in CONDITIONS if SETS[condition](rule)]
+    return compiled
 
 
 # re keeps only 512 compiled patterns: past that, with many rules, every search would compile
@@ -276,6 +285,23 @@ def in_order(steps: list[str], timeline: list[set[str]]) -> bool:
 
 
 # Cheapest first: those that read nothing from the database come before those that do.
+# Whether a rule sets each condition: exactly when the condition answers something (not None).
+SETS: dict[Condition, Callable[[EngagementRule], bool]] = {
+    _categories: lambda rule: bool(category_names(rule)),
+    _url: lambda rule: bool(rule.url_pattern),
+    _device: lambda rule: bool(rule.device),
+    _language: lambda rule: any(code.strip() for code in rule.languages.split(",")),
+    _identity: lambda rule: bool(rule.identity),
+    _referrer: lambda rule: bool(rule.referrer_pattern),
+    _time_on_page: lambda rule: rule.min_seconds_on_page is not None,
+    _time_on_site: lambda rule: rule.min_seconds_on_site is not None,
+    _business_hours: lambda rule: rule.business_hours_id is not None,
+    _visitor: lambda rule: bool(rule.visitor),
+    _pages_viewed: lambda rule: rule.min_pages_viewed is not None,
+    _event: lambda rule: bool(rule.event_name),
+    _sequence: lambda rule: bool(sequence_steps(rule.sequence)),
+}
+
 CONDITIONS: list[Condition] = [
     _categories,
     _url,

@@ -6,7 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from invitations.config import configuration
+from invitations.facts import Trigger, VisitFacts
 from invitations.models import EngagementRule
+from invitations.rules import CONDITIONS, SETS, conditions_set
 from tests.support.factories import record_event, rule, start_page
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +48,23 @@ def test_an_event_no_rule_can_match_reads_nothing_for_the_rules():
         "INSERT",
     ]
     assert len(added) > len(scrolled)  # the rule that names it looks at the visit
+
+
+def test_a_rule_is_asked_only_the_conditions_it_sets():
+    started = start_page("https://shop.example/pricing")
+    now = started.page.start_time
+    trigger = Trigger("AddToCart", [], started.page.url, "", now)
+    facts = VisitFacts(visit=started.visit, page=started.page, trigger=trigger, now=now)
+    made = [
+        rule("Nothing set"),
+        rule("Some", url_pattern="/pricing", device="mobile", min_seconds_on_page=0),
+        rule("Others", languages=" , fr", visitor="returning", sequence="A > B"),
+        rule("Events", event_name="AddToCart", min_pages_viewed=2, identity="known"),
+        rule("Times", min_seconds_on_site=5, referrer_pattern="partner", sequence=" > "),
+    ]
+
+    assert set(SETS) == set(CONDITIONS)
+    for each in made:
+        answering = [c for c in CONDITIONS if c(each, facts, {}) is not None]
+        assert conditions_set(each) == answering, each.name
+    assert [len(conditions_set(r)) for r in made] == [0, 3, 3, 3, 2]
