@@ -224,6 +224,7 @@ class BusinessEventDefinition(models.Model):
         default=0, help_text="How many times it may fire on one page; 0 means no limit."
     )
     description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -270,6 +271,8 @@ class CapturedValue(models.Model):
     attribute = models.CharField(
         max_length=64, blank=True, help_text="For 'attribute': its name, e.g. data-sku."
     )
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]

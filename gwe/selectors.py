@@ -9,10 +9,11 @@ event's `visit` is already loaded: serializing one costs no query.
 from datetime import timedelta
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Prefetch, QuerySet, Value
+from django.db.models import BooleanField, Count, F, Func, Max, Prefetch, QuerySet, Value
 from django.utils import timezone
 
-from gwe.models import BusinessEventDefinition, Event, Identity, Page, Visit
+from gwe.models import BusinessEventDefinition, CapturedValue, Event, Identity, Page, Visit
+from gwe.refreshed import Refreshed
 
 EVENT_ORDER = ("timestamp", "id")
 
@@ -98,8 +99,18 @@ class _JsonListHolds(Func):
 
 
 def tracker_definitions() -> list[dict]:
-    """The enabled business-event definitions, as the tracker reads them."""
+    """The enabled business-event definitions, as the tracker reads them (every page start:
+    kept by the process, read again within a second of an edit)."""
+    return _definitions.get()[0]
+
+
+def _definitions_load() -> tuple[list[dict], frozenset[str]]:
     definitions = BusinessEventDefinition.objects.filter(enabled=True).prefetch_related("values")
+    timers = BusinessEventDefinition.objects.filter(trigger=BusinessEventDefinition.Trigger.TIMER)
+    return _as_tracker_reads(definitions), frozenset(timers.values_list("name", flat=True))
+
+
+def _as_tracker_reads(definitions) -> list[dict]:
     return [
         {
             "name": d.name,
@@ -121,10 +132,20 @@ def tracker_definitions() -> list[dict]:
     ]
 
 
-def timer_event_names() -> set[str]:
-    """Names of the timer events, the SYSTEM events a page may report."""
-    return set(
-        BusinessEventDefinition.objects.filter(
-            trigger=BusinessEventDefinition.Trigger.TIMER
-        ).values_list("name", flat=True)
+def _definitions_version() -> tuple:
+    return tuple(
+        tuple(model.objects.aggregate(n=Count("pk"), at=Max("updated_at")).values())
+        for model in (BusinessEventDefinition, CapturedValue)
     )
+
+
+_definitions = Refreshed(_definitions_load, _definitions_version)
+
+
+def forget_definitions() -> None:
+    _definitions.forget()
+
+
+def timer_event_names() -> frozenset[str]:
+    """Names of the timer events, the SYSTEM events a page may report."""
+    return _definitions.get()[1]

@@ -1,15 +1,12 @@
-"""What business users configured, compiled once and re-read when they change it.
+"""What business users configured, compiled once and re-read when they change it (within a
+second, in every process: gwe/refreshed.py): ingestion consults categories and rules for
+every event."""
 
-Ingestion consults categories and rules for every event, so they are kept in memory; each
-process looks at most once a second whether anything was edited (a cheap query), so an
-edit in the admin takes effect within a second in every process, without a restart."""
-
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
+from gwe.refreshed import Refreshed
 from invitations.categories import CompiledCategory, compile_categories
 from invitations.models import (
     POLICY_DEFAULTS,
@@ -21,8 +18,6 @@ from invitations.models import (
 )
 from invitations.rules import conditions_set
 from invitations.schedule import WeeklySchedule
-
-CHECK_EVERY = 1.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -87,35 +82,13 @@ def _load() -> Configuration:
     )
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.config: Configuration | None = None
-        self.version: tuple | None = None
-        self.checked_at = 0.0
-
-    def get(self) -> Configuration:
-        with self.lock:
-            now = time.monotonic()
-            if self.config is None or now - self.checked_at >= CHECK_EVERY:
-                version = _version()
-                if version != self.version or self.config is None:
-                    self.config, self.version = _load(), version
-                self.checked_at = now
-            return self.config
-
-    def clear(self) -> None:
-        with self.lock:
-            self.config = self.version = None
-
-
-_cache = _Cache()
+configuration_copy = Refreshed(_load, _version)
 
 
 def configuration() -> Configuration:
-    return _cache.get()
+    return configuration_copy.get()
 
 
 def forget_configuration() -> None:
     """Re-read on next use (tests that edit rules and evaluate at once)."""
-    _cache.clear()
+    configuration_copy.forget()

@@ -5,6 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from gwe.selectors import forget_definitions
 from invitations.config import forget_configuration
 from invitations.memory import memories
 from media_adapters import memory
@@ -23,6 +24,7 @@ def configuration_read_afresh():
     the process's copy (kept up to a second: invitations/config.py)."""
     forget_configuration()
     memories.forget()
+    forget_definitions()
 
 
 @pytest.fixture

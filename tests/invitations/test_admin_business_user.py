@@ -82,7 +82,7 @@ def business_user(staff_client):
 def edits_apply_at_once(monkeypatch):
     """Every process checks for edits once a second; here, at every use."""
     forget_configuration()
-    monkeypatch.setattr(config, "CHECK_EVERY", 0)
+    monkeypatch.setattr(config.configuration_copy, "every", 0)
     yield
     forget_configuration()
 

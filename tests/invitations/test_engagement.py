@@ -313,7 +313,7 @@ def test_unanswered_invitations_expire():
 
 
 def test_edits_take_effect_without_a_restart(monkeypatch):
-    monkeypatch.setattr("invitations.config.CHECK_EVERY", 0)  # rather than a second
+    monkeypatch.setattr("invitations.config.configuration_copy.every", 0)  # not a second
     started = start_page()
     record_event(started, "Look")
     made = rule(event_name="Look", enabled=False)
