@@ -4,7 +4,7 @@ The REST API's hot path, so an ASGI consumer rather than a Django view: authenti
 validation and the stored write run with the other writes of the moment (gwe/commits.py),
 and the push goes out on the event loop once that has committed. The checks are the REST
 API's own: its header authentication classes (Basic, Token), the notifications.add_notification
-permission, NotifyItemSerializer.
+permission, the checks of NotifyItemSerializer (notifications/validation.py).
 Once stored, notifications are accepted (202) whether or not the bus can push them now.
 Under daphne a Django view would add a request object, middleware and a thread per request,
 more than the notify itself costs (docs/benchmarks.md).
@@ -22,13 +22,12 @@ from rest_framework.settings import api_settings
 
 from gwe.commits import written
 from gwe.ids import is_valid_id
-from notifications import services
+from notifications import services, validation
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
 from notifications.frames import published
 from notifications.origins import scope_header
 from notifications.push import push
-from notifications.serializers import NotifyItemSerializer
 
 
 class Refused(Exception):
@@ -124,20 +123,10 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
             raise too_large(f"more than {settings.GWE_NOTIFY_MAX_MESSAGES} messages")
         if not items:
             raise Refused(400, {"error": "invalid input", "fields": ["send at least one message"]})
-        serializer = NotifyItemSerializer(
-            data=items, many=True, context={"origin": self.own_origin()}
-        )
-        if not serializer.is_valid():
-            raise Refused(400, {"error": "invalid input", "fields": serializer.errors})
-        return [
-            services.NotifyMessage(
-                channel=item["channel"],
-                data=item["data"],
-                page_id=item.get("page"),
-                ttl_seconds=item.get("ttl"),
-            )
-            for item in serializer.validated_data
-        ]
+        try:
+            return validation.notify_messages(items, origin=self.own_origin())
+        except validation.Invalid as invalid:
+            raise Refused(400, {"error": "invalid input", "fields": invalid.errors}) from None
 
     def own_origin(self) -> str:
         host = scope_header(self.scope, b"host") or "{}:{}".format(
