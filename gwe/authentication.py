@@ -3,7 +3,9 @@
 Contact-center systems call the REST API with the same Basic credentials many times a
 second; checking a PBKDF2 hash costs tens of milliseconds each time. A successful check is
 remembered for a while, keyed by an HMAC of the credentials (never the password itself),
-and only while the user's stored password hash is the one it was checked against.
+and only while the user's stored password hash is the one it was checked against and the user
+is active (read with every request, in one small statement). The user itself, with the
+permissions it caches, is kept for USER_SECONDS: a changed permission takes effect within that.
 """
 
 import hashlib
@@ -17,14 +19,29 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
 
+from gwe import sql
+
 REMEMBER_SECONDS = 300
 REMEMBER_MAX = 1024
+USER_SECONDS = 2.0
 
 
 class _Remembered:
     def __init__(self) -> None:
         self.entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
+        self.users: dict[bytes, tuple[object, float]] = {}  # the user as last read, until
         self.lock = threading.Lock()
+
+    def user(self, key: bytes):
+        with self.lock:
+            user, until = self.users.get(key, (None, 0.0))
+        return user if until > time.monotonic() else None
+
+    def keep_user(self, key: bytes, user) -> None:
+        with self.lock:
+            self.users[key] = (user, time.monotonic() + USER_SECONDS)
+            while len(self.users) > REMEMBER_MAX:
+                self.users.pop(next(iter(self.users)))
 
     def get(self, key: bytes) -> tuple[int, str] | None:
         with self.lock:
@@ -52,12 +69,23 @@ class RememberingBasicAuthentication(BasicAuthentication):
         ).digest()
         if (remembered := _remembered.get(key)) is not None:
             user_id, password_hash = remembered
-            user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-            if user is not None and user.password == password_hash:
-                return user, None
+            if _still(user_id, password_hash):
+                if (user := _remembered.user(key)) is None:
+                    user = get_user_model().objects.filter(pk=user_id).first()
+                    _remembered.keep_user(key, user)
+                if user is not None:
+                    return user, None
         user, auth = super().authenticate_credentials(userid, password, request)
         _remembered.put(key, user.pk, user.password)
         return user, auth
+
+
+def _still(user_id: int, password_hash: str) -> bool:
+    """Whether the user is active with the password hash the credentials were checked against."""
+    model = get_user_model()
+    table = sql.quoted(model._meta.db_table)
+    row = sql.one(f"SELECT password, is_active FROM {table} WHERE id = %s", [user_id])
+    return row is not None and bool(row[1]) and row[0] == password_hash
 
 
 class RememberingBasicScheme(OpenApiAuthenticationExtension):

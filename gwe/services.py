@@ -38,7 +38,10 @@ class PageStarted:
         return PageContext.of(self.page)
 
 
-@transaction.atomic
+# All or nothing, in the caller's transaction when there is one (a savepoint of its own would
+# cost two more round trips to the database for every page and event: the group commit
+# already gives each write one, gwe/commits.py).
+@transaction.atomic(savepoint=False)
 def page_start(*, message: PageMessage, user_agent: str = "", live: bool) -> PageStarted:
     """Start a page view, in the visit the page names if it is still active, else a new one.
     `live`: the page has a live channel to receive what GWE pushes (its transport says so),
@@ -172,7 +175,7 @@ def page_context(*, visit_id: str, page_id: str) -> PageContext:
     return PageContext.of(page)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def events_record(
     *, messages: list[EventMessage], context: PageContext | None = None
 ) -> list[Event]:

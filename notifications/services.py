@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from gwe import sql
 from gwe.models import Page, Visit
 from notifications.frames import published
 from notifications.models import Delivery, Notification
@@ -32,26 +33,27 @@ def notify(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification
     """Store messages for a visit's pages, and push them once the transaction commits (the
     outermost one, when called inside another). Raises UnknownTarget; never fails because
     the bus is away: stored, they reach the pages by replay."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         notifications = notifications_store(visit_id=visit_id, messages=messages)
         push_on_commit([published(n) for n in notifications])
     return notifications
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # all or nothing, in the caller's transaction if any
 def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:
     """Store messages for a visit's pages, numbered in order; the caller pushes them once
     this has committed. Raises UnknownTarget."""
     # Locking the visit orders concurrent notifies: sequence numbers commit in order.
-    if not list(Visit.objects.select_for_update().filter(pk=visit_id).values_list("pk")):
+    if sql.one(_VISIT_LOCKED(), [visit_id]) is None:
         raise UnknownTarget(f"unknown visit {visit_id}")
     page_ids = {m.page_id for m in messages if m.page_id}
-    known = set(
-        Page.objects.filter(visit_id=visit_id, pk__in=page_ids).values_list("pk", flat=True)
-    )
-    if unknown := sorted(page_ids - known):
-        raise UnknownTarget(f"{unknown[0]} is not a page of visit {visit_id}")
-    last = Notification.objects.filter(visit_id=visit_id).aggregate(last=Max("seq"))["last"] or 0
+    if page_ids:
+        known = set(
+            Page.objects.filter(visit_id=visit_id, pk__in=page_ids).values_list("pk", flat=True)
+        )
+        if unknown := sorted(page_ids - known):
+            raise UnknownTarget(f"{unknown[0]} is not a page of visit {visit_id}")
+    last = sql.one(_LAST_SEQ(), [visit_id])[0] or 0  # type: ignore[index]
     now = timezone.now()
     default_ttl = settings.GWE_NOTIFY_TTL_SECONDS
     notifications = [
@@ -66,7 +68,18 @@ def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list
         )
         for number, message in enumerate(messages, start=1)
     ]
-    return Notification.objects.bulk_create(notifications)
+    sql.insert(notifications)  # one statement, as bulk_create's, without compiling it
+    return notifications
+
+
+def _VISIT_LOCKED() -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return f"SELECT 1 FROM {sql.quoted(Visit._meta.db_table)} WHERE id = %s{lock}"
+
+
+def _LAST_SEQ() -> str:
+    table = sql.quoted(Notification._meta.db_table)
+    return f"SELECT MAX(seq) FROM {table} WHERE visit_id = %s"
 
 
 Receipts = Mapping[tuple[str, str], Iterable[str]]  # (visit ID, page ID) → notification IDs

@@ -171,7 +171,7 @@ async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.E
                     await socket.send(json.dumps({"type": "received", "ids": [message["id"]]}))
 
 
-async def run_gwe(pages: int, rate: int, server, clock: Clock) -> Run:
+async def run_gwe(pages: int, rate: int, server, clock: Clock, before_sending=None) -> Run:
     async with httpx.AsyncClient(base_url=server.url) as client:
         bus = (await client.get("/server/health")).json()["busKind"]
     run = Run(f"GWE {server.kind}", pages, rate, bus)
@@ -206,6 +206,8 @@ async def run_gwe(pages: int, rate: int, server, clock: Clock) -> Run:
                 run.errors += 1
 
         await send(-1, visits[0])  # warm up authentication and connections
+        if before_sending is not None:
+            before_sending()
         clock.run = quiet_collector(run)
         started = time.perf_counter()
         await open_loop(run, visits, send)

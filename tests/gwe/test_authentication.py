@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -51,3 +53,23 @@ def test_a_deactivated_user_is_refused_at_once(system_user):
     User.objects.filter(pk=system_user.pk).update(is_active=False)
 
     assert notify(basic("crm", "first-password"), visit.pk).status_code == 401
+
+
+def test_a_permission_taken_away_applies_once_the_remembered_user_is_read_again(monkeypatch):
+    from django.contrib.auth.models import Permission
+
+    from gwe import authentication
+
+    monkeypatch.setattr(authentication, "USER_SECONDS", 0.3)
+    crm = User.objects.create_user("crm-limited", "", "first-password")
+    crm.user_permissions.add(Permission.objects.get(codename="add_notification"))
+    visit = start_page().visit
+    for _ in range(2):  # the password checked, then the user remembered
+        assert notify(basic("crm-limited", "first-password"), visit.pk).status_code == 202
+
+    crm.user_permissions.clear()
+    at_once = notify(basic("crm-limited", "first-password"), visit.pk).status_code
+    time.sleep(0.4)
+    later = notify(basic("crm-limited", "first-password"), visit.pk).status_code
+
+    assert (at_once, later) == (202, 403)  # kept for USER_SECONDS, no longer

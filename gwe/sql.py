@@ -1,0 +1,48 @@
+"""Statements of the hot paths written out once, run without the ORM's query compiler.
+
+Building a query costs Django more than running it (a notify spent over half its time
+compiling four small statements: tests/bench/profile.py). These few are the same SQL the
+ORM would write, built once per model, with values prepared by the model's own fields so
+that JSON, dates and time zones are stored exactly as the ORM stores them."""
+
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+
+
+def quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple]:
+    fields = tuple(f for f in model._meta.concrete_fields)
+    columns = ", ".join(quoted(str(f.column)) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = quoted(model._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}", fields
+
+
+def insert(objects: Sequence[Model]) -> None:
+    """INSERT the objects (all of one model, primary keys set) in one statement."""
+    if not objects:
+        return
+    sql, fields = _insert_sql(type(objects[0]), len(objects), connection.vendor)
+    values = [
+        field.get_db_prep_save(getattr(obj, field.attname), connection)
+        for obj in objects
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def one(sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
