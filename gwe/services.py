@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gwe import sql
 from gwe.ids import new_id
 from gwe.models import Event, EventType, Identity, Page, Visit
 from gwe.protocol import EventMessage, PageMessage, ProtocolError
@@ -54,16 +55,17 @@ def page_start(*, message: PageMessage, user_agent: str = "", live: bool) -> Pag
     visit = _active_visit(message.visit_id, now) if message.visit_id else None
     new_visit = visit is None
     if visit is None:
-        visit = Visit.objects.create(
+        visit = Visit(
             global_visit_id=message.global_visit_id or new_id(),
             start_time=min(now, message.timestamp),
             last_activity=now,
             user_agent=user_agent[:512],
             language_code=message.language_code,
         )
+        sql.insert([visit])
     else:
         Visit.objects.filter(pk=visit.pk).update(last_activity=now)
-    page = Page.objects.create(
+    page = Page(
         visit=visit,
         url=message.url,
         title=message.title,
@@ -71,14 +73,15 @@ def page_start(*, message: PageMessage, user_agent: str = "", live: bool) -> Pag
         start_time=message.timestamp,
         seen_at=now if live else None,
     )
+    sql.insert([page])
     entered = _system_event("PageEntered", visit=visit, page=page, when=message.timestamp)
     if new_visit:
         # A microsecond apart, so that the history lists them in the order they happened.
         started = _system_event("VisitStarted", visit=visit, page=page, when=message.timestamp)
         entered.timestamp += timedelta(microseconds=1)
-        Event.objects.bulk_create([started, entered])
+        sql.insert([started, entered])
     else:
-        entered.save(force_insert=True)
+        sql.insert([entered])
     engine.on_event(entered)
     if not new_visit:
         engagements_follow(page=page)
@@ -175,7 +178,7 @@ def page_context(*, visit_id: str, page_id: str) -> PageContext:
     return PageContext.of(page)
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def events_record(
     *, messages: list[EventMessage], context: PageContext | None = None
 ) -> list[Event]:
@@ -185,6 +188,11 @@ def events_record(
 
 
 def event_record(*, message: EventMessage, context: PageContext | None = None) -> Event:
+    """One event. In the caller's transaction when there is one (the group commit gives each
+    write a savepoint: gwe/commits.py), with no savepoint of its own: what may refuse the
+    event (an unknown page, a server's event, an expired visit) is found before it writes."""
+    if transaction.get_connection().in_atomic_block:
+        return _event_record(message, context)
     return events_record(messages=[message], context=context)[0]
 
 
@@ -214,7 +222,7 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
     )
     try:
         with transaction.atomic():
-            event.save(force_insert=True)
+            sql.insert([event])
     except IntegrityError:
         # Sent before and stored: the acknowledgement was lost (reconnect, beacon).
         return Event.objects.get(page_id=context.page_id, client_event_id=message.client_id)

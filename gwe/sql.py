@@ -42,6 +42,32 @@ def insert(objects: Sequence[Model]) -> None:
         obj._state.db = connection.alias
 
 
+@cache
+def _select_by_pk(model: type[Model], vendor: str) -> str:
+    columns = ", ".join(quoted(str(f.column)) for f in model._meta.concrete_fields)
+    pk = quoted(str(model._meta.pk.column))  # type: ignore[union-attr]
+    return f"SELECT {columns} FROM {quoted(model._meta.db_table)} WHERE {pk} = %s"
+
+
+def by_pk[M: Model](model: type[M], pk: object) -> M | None:
+    """The row as the ORM would load it (its fields' own conversions), or None."""
+    return next(iter(model.objects.raw(_select_by_pk(model, connection.vendor), [pk])), None)  # type: ignore[attr-defined]
+
+
+def page_with_visit(page_id: str):
+    """A page and its visit, as `select_related("visit")` loads them. Raises DoesNotExist."""
+    from gwe.models import Page, Visit
+
+    page = by_pk(Page, page_id)
+    if page is None:
+        raise Page.DoesNotExist(page_id)
+    visit = by_pk(Visit, page.visit_id)
+    if visit is None:
+        raise Visit.DoesNotExist(page.visit_id)
+    page.visit = visit
+    return page
+
+
 def one(sql: str, params: list) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

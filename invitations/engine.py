@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from gwe import sql
 from gwe.models import Event, Page
 from invitations import webhook
 from invitations.categories import categories_of
@@ -48,7 +49,7 @@ def on_event(event: Event) -> Invitation | None:
     rules = config.rules_for(event.event_name)
     if not rules:
         return None
-    page = Page.objects.select_related("visit").get(pk=event.page_id)
+    page = sql.page_with_visit(event.page_id or "")
     trigger = Trigger(
         event_name=event.event_name,
         categories=list(event.category or []),

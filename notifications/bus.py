@@ -139,6 +139,9 @@ class RedisBus(Bus):
         self.url = url
         self.publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.async_publishers: dict[asyncio.AbstractEventLoop, object] = {}
+        # Pushes from the event loop waiting for the PUBLISH on its way (apublish).
+        self.outgoing: dict[asyncio.AbstractEventLoop, list] = {}
+        self.sending: dict[asyncio.AbstractEventLoop, bool] = {}
         self.listener: asyncio.Task | None = None
         self.connected = False
 
@@ -161,21 +164,43 @@ class RedisBus(Bus):
             raise BusUnavailable(f"Redis is not reachable: {exc}") from exc
 
     async def apublish(self, messages: list[Published]) -> None:
+        """Pushes of the same moment go out together: while one PUBLISH is on its way, the
+        next ones gather and follow in one message (a list of items, in order)."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        waiting = self.outgoing.setdefault(loop, [])
+        waiting.append((messages, done))
+        if len(waiting) == 1 and not self.sending.get(loop):
+            self.sending[loop] = True
+            self.run(self.send_outgoing(loop))
+        await done
+
+    async def send_outgoing(self, loop: asyncio.AbstractEventLoop) -> None:
         import redis.asyncio as aioredis
         from redis.exceptions import RedisError
 
-        loop = asyncio.get_running_loop()
         publisher = self.async_publishers.get(loop)
         if publisher is None:
             publisher = aioredis.Redis.from_url(
                 self.url, socket_timeout=2, socket_connect_timeout=2
             )
             self.async_publishers = {loop: publisher}  # one loop per server process
-        payload = json.dumps([m.as_wire() for m in messages])
         try:
-            await publisher.publish(CHANNEL, payload)  # type: ignore[attr-defined]
-        except (RedisError, OSError) as exc:
-            raise BusUnavailable(f"Redis is not reachable: {exc}") from exc
+            while batch := self.outgoing.pop(loop, []):
+                payload = json.dumps([m.as_wire() for messages, _ in batch for m in messages])
+                try:
+                    await publisher.publish(CHANNEL, payload)  # type: ignore[attr-defined]
+                except (RedisError, OSError) as exc:
+                    failed = BusUnavailable(f"Redis is not reachable: {exc}")
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(failed)
+                    continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self.sending[loop] = False
 
     def healthy(self) -> bool:
         import redis

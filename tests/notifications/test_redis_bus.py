@@ -85,3 +85,33 @@ def test_health_reports_the_database_and_the_bus(redis_bus, client):
     assert down.status_code == 503
     assert down.json()["bus"] == "unavailable"
     assert down.json()["database"] == "ok"
+
+
+class Counting:
+    """A follower that keeps what it is handed, and in how many hand-overs."""
+
+    def __init__(self) -> None:
+        self.items: list[int] = []
+        self.handovers = 0
+
+    async def published(self, messages) -> None:
+        self.handovers += 1
+        self.items += [m.seq for m in messages]
+
+    async def maybe_missed(self) -> None:
+        pass
+
+
+async def test_pushes_of_the_same_moment_cross_redis_together_in_order(redis_bus):
+    follower = Counting()
+    current = bus.get_bus()
+    current.follow("visit:together", follower)
+    assert await until(lambda: asyncio.sleep(0, bus_connected()))
+
+    items = [bus.Published("visit:together", n, "{}") for n in range(1, 101)]
+    await asyncio.gather(*(current.apublish([item]) for item in items))
+    assert await until(lambda: asyncio.sleep(0, len(follower.items) == 100))
+    current.unfollow("visit:together", follower)
+
+    assert follower.items == list(range(1, 101))  # each once, in the order pushed
+    assert follower.handovers < 10  # in a few PUBLISHes, not a hundred
