@@ -77,6 +77,7 @@ class RememberingBasicAuthentication(BasicAuthentication):
                     return user, None
         user, auth = super().authenticate_credentials(userid, password, request)
         _remembered.put(key, user.pk, user.password)
+        _remembered.keep_user(key, user)
         return user, auth
 
 

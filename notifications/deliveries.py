@@ -5,8 +5,7 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from channels.db import database_sync_to_async
-
+from gwe.commits import written
 from notifications.services import deliveries_record
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,10 @@ class DeliveryRecorder:
     async def flush(self) -> None:
         batch, self.pending = self.pending, defaultdict(set)
         if batch:
-            await database_sync_to_async(_record)(batch)
+            try:
+                await written(_record, batch)  # with the other writes of the moment
+            except Exception:
+                logger.exception("could not record %d pages' receipts", len(batch))
 
 
 def _record(batch: dict[tuple[str, str], set[str]]) -> None:

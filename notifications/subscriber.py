@@ -4,8 +4,7 @@ page's live channel: while it lasts, the page is open (notifications/presence.py
 
 from functools import partial
 
-from channels.db import database_sync_to_async
-
+from gwe.commits import written
 from notifications.deliveries import get_recorder
 from notifications.follower import SequencedFollower
 from notifications.presence import pages_seen, presence
@@ -30,7 +29,7 @@ class NotificationSubscriber(SequencedFollower):
             self.following_init()
         self.subscribed_visit, self.subscribed_page = visit_id, page_id
         presence.opened(page_id)
-        await database_sync_to_async(pages_seen)([page_id])
+        await written(pages_seen, [page_id])
         replay = partial(_missed, visit_id=visit_id, page_id=page_id)
         return await self.follow(
             visit_topic(visit_id), after=last_seq, replay=replay, page_id=page_id
@@ -44,7 +43,7 @@ class NotificationSubscriber(SequencedFollower):
             self.unfollow(visit_topic(self.subscribed_visit))
             self.subscribed_visit = self.subscribed_page = None
             presence.closed(page_id)
-            await database_sync_to_async(pages_seen)([page_id])
+            await written(pages_seen, [page_id])
 
     def notifications_received(self, notification_ids: list[str]) -> None:
         if self.subscribed_visit and self.subscribed_page:
