@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -220,10 +220,7 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
         data=message.data,
         client_event_id=message.client_id,
     )
-    try:
-        with transaction.atomic():
-            sql.insert([event])
-    except IntegrityError:
+    if not sql.insert_unless_there(event, ("page", "client_event_id")):
         # Sent before and stored: the acknowledgement was lost (reconnect, beacon).
         return Event.objects.get(page_id=context.page_id, client_event_id=message.client_id)
     if message.event_name == "PageExited":

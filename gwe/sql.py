@@ -43,6 +43,30 @@ def insert(objects: Sequence[Model]) -> None:
 
 
 @cache
+def _insert_unless_there_sql(model: type[Model], conflict: tuple[str, ...], vendor: str) -> str:
+    sql, _ = _insert_sql(model, 1, vendor)
+    columns = ", ".join(quoted(str(model._meta.get_field(name).column)) for name in conflict)  # type: ignore[union-attr]
+    pk = quoted(str(model._meta.pk.column))  # type: ignore[union-attr]
+    return f"{sql} ON CONFLICT ({columns}) DO NOTHING RETURNING {pk}"
+
+
+def insert_unless_there(obj: Model, conflict: tuple[str, ...]) -> bool:
+    """INSERT the object unless a row with its values of `conflict` (the fields of a unique
+    constraint) is there already; whether it was. One statement, no savepoint."""
+    model = type(obj)
+    sql = _insert_unless_there_sql(model, conflict, connection.vendor)
+    _, fields = _insert_sql(model, 1, connection.vendor)
+    values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone() is not None
+    if inserted:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return inserted
+
+
+@cache
 def _select_by_pk(model: type[Model], vendor: str) -> str:
     columns = ", ".join(quoted(str(f.column)) for f in model._meta.concrete_fields)
     pk = quoted(str(model._meta.pk.column))  # type: ignore[union-attr]
