@@ -1,4 +1,5 @@
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 from channels.generic.http import AsyncHttpConsumer
@@ -14,6 +15,9 @@ from notifications.origins import origin_allowed, scope_header
 from notifications.subscriber import NotificationSubscriber
 from notifications.topics import visit_topic
 
+# A page this socket started live this recently is seen by the database already (page_start).
+JUST_STARTED_SECONDS = 2.0
+
 
 class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketConsumer):
     """One browser tab's tracker: each message in, one reply out (docs/tracker-protocol.md),
@@ -25,6 +29,7 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
             return
         self.user_agent = scope_header(self.scope, b"user-agent") or ""
         self.pages = {}
+        self.started: dict[str, float] = {}  # page ID → when this socket started it live
         await self.accept()
 
     async def disconnect(self, code):
@@ -42,14 +47,20 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
                 reply = await self.subscribe(message)
             else:
                 reply = await self.handle(message)
+                if reply.get("type") == "ids":
+                    self.started = {reply["pageID"]: time.monotonic()}
         except ProtocolError as exc:
             reply = exc.as_reply()
         await self.send(text_data=json.dumps(reply))
 
     async def subscribe(self, message: dict) -> dict:
         visit_id, page_id, last_seq = parse_subscribe(message)
+        started = self.started.get(page_id)
         last_seq = await self.notifications_subscribe(
-            visit_id=visit_id, page_id=page_id, last_seq=last_seq
+            visit_id=visit_id,
+            page_id=page_id,
+            last_seq=last_seq,
+            seen_now=started is not None and time.monotonic() - started < JUST_STARTED_SECONDS,
         )
         return {"type": "subscribed", "pageID": page_id, "lastSeq": last_seq}
 

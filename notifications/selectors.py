@@ -1,6 +1,7 @@
-from django.db.models import Max, Q
+from django.db import connection
 from django.utils import timezone
 
+from gwe import sql
 from notifications.bus import Published
 from notifications.frames import published
 from notifications.models import Notification
@@ -13,14 +14,35 @@ def notifications_missed(
 
     With `after_seq` (the last the page saw): everything for it after that. Without (a page
     that has seen nothing yet): what no page has received. Expired ones never."""
-    for_this_page = Q(page__isnull=True) | Q(page_id=page_id)
-    pending = Notification.objects.filter(
-        for_this_page, visit_id=visit_id, expires_at__gt=timezone.now()
-    )
+    # Every page start asks this: written out once, as the ORM would (gwe/sql.py).
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[object] = [visit_id, now, page_id]
     if after_seq is None:
-        pending = pending.filter(delivered_count=0)
+        query = _MISSED_UNDELIVERED()
     else:
-        pending = pending.filter(seq__gt=after_seq)
-    missed = [published(n) for n in pending.order_by("seq")]
-    last = Notification.objects.filter(visit_id=visit_id).aggregate(last=Max("seq"))["last"]
+        query, params = _MISSED_AFTER(), [*params, after_seq]
+    missed = [published(n) for n in Notification.objects.raw(query, params)]
+    last = sql.one(last_seq_statement(), [visit_id])[0]  # type: ignore[index]
     return missed, last or 0
+
+
+def _missed(condition: str) -> str:
+    columns = ", ".join(sql.quoted(str(f.column)) for f in Notification._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {sql.quoted(Notification._meta.db_table)}"
+        " WHERE visit_id = %s AND expires_at > %s AND (page_id IS NULL OR page_id = %s)"
+        f" AND {condition} ORDER BY seq"
+    )
+
+
+def _MISSED_UNDELIVERED() -> str:
+    return _missed("delivered_count = 0")
+
+
+def _MISSED_AFTER() -> str:
+    return _missed("seq > %s")
+
+
+def last_seq_statement() -> str:
+    """A visit's last notification number (a visit's notifications are numbered in order)."""
+    return f"SELECT MAX(seq) FROM {sql.quoted(Notification._meta.db_table)} WHERE visit_id = %s"

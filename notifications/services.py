@@ -15,6 +15,7 @@ from gwe.models import Page, Visit
 from notifications.frames import published
 from notifications.models import Delivery, Notification
 from notifications.push import push_on_commit
+from notifications.selectors import last_seq_statement
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list
         )
         if unknown := sorted(page_ids - known):
             raise UnknownTarget(f"{unknown[0]} is not a page of visit {visit_id}")
-    last = sql.one(_LAST_SEQ(), [visit_id])[0] or 0  # type: ignore[index]
+    last = sql.one(last_seq_statement(), [visit_id])[0] or 0  # type: ignore[index]
     now = timezone.now()
     default_ttl = settings.GWE_NOTIFY_TTL_SECONDS
     notifications = [
@@ -75,11 +76,6 @@ def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list
 def _VISIT_LOCKED() -> str:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return f"SELECT 1 FROM {sql.quoted(Visit._meta.db_table)} WHERE id = %s{lock}"
-
-
-def _LAST_SEQ() -> str:
-    table = sql.quoted(Notification._meta.db_table)
-    return f"SELECT MAX(seq) FROM {table} WHERE visit_id = %s"
 
 
 Receipts = Mapping[tuple[str, str], Iterable[str]]  # (visit ID, page ID) → notification IDs

@@ -20,16 +20,18 @@ class NotificationSubscriber(SequencedFollower):
     subscribed_page: str | None = None
 
     async def notifications_subscribe(
-        self, *, visit_id: str, page_id: str, last_seq: int | None
+        self, *, visit_id: str, page_id: str, last_seq: int | None, seen_now: bool = False
     ) -> int:
         """What the page missed after `last_seq` comes first (with None: what no page of the
-        visit has received yet). Returns the visit's last sequence number."""
+        visit has received yet). Returns the visit's last sequence number. `seen_now`: the
+        page was started live a moment ago, so the database already has it seen."""
         await self.notifications_unsubscribe()
         if not hasattr(self, "followed"):
             self.following_init()
         self.subscribed_visit, self.subscribed_page = visit_id, page_id
         presence.opened(page_id)
-        await written(pages_seen, [page_id])
+        if not seen_now:
+            await written(pages_seen, [page_id])
         replay = partial(_missed, visit_id=visit_id, page_id=page_id)
         return await self.follow(
             visit_topic(visit_id), after=last_seq, replay=replay, page_id=page_id

@@ -2,6 +2,7 @@
 
     python -m tests.bench.profile notify     # pages + notifications, as tests/bench/notify.py
     python -m tests.bench.profile ingest     # tracker events, as tests/bench/ingest.py
+    python -m tests.bench.profile pages      # pages started (connect, page, subscribe, close)
 
 The server runs in a process of its own on core 0 under yappi, which counts the CPU time of
 every thread (the event loop, the writer of gwe/commits.py, the database threads) and slows
@@ -177,7 +178,15 @@ def ingest_load(server) -> None:
     print(f"ingest: {ingest.PAGES} pages, {rate.per_second:.0f} events/s (profiled)")
 
 
-LOADS = {"notify": notify_load, "ingest": ingest_load}
+def pages_load(server) -> None:
+    from tests.bench import ingest
+
+    server.process.send_signal(signal.SIGUSR1)
+    rate = asyncio.run(ingest.pages_started_rate(server.ws_url, noop=False))
+    print(f"pages: {ingest.PAGES} clients, {rate.per_second:.0f} pages started/s (profiled)")
+
+
+LOADS = {"notify": notify_load, "ingest": ingest_load, "pages": pages_load}
 
 
 def main(name: str) -> None:
