@@ -22,14 +22,12 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 class _Write:
@@ -46,7 +44,7 @@ class GroupCommit:
         self.lock = threading.Lock()
         self.transactions = 0  # committed or not: how many the writes were grouped in
 
-    async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run[R](self, work: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """`work(*args, **kwargs)` in the writer, answered once its transaction committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()

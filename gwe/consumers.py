@@ -29,7 +29,7 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
             return
         self.user_agent = scope_header(self.scope, b"user-agent") or ""
         self.pages = {}
-        self.started: dict[str, float] = {}  # page ID → when this socket started it live
+        self.started: tuple[str, float] | None = None  # the page it last started, and when
         await self.accept()
 
     async def disconnect(self, code):
@@ -48,19 +48,19 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
             else:
                 reply = await self.handle(message)
                 if reply.get("type") == "ids":
-                    self.started = {reply["pageID"]: time.monotonic()}
+                    self.started = (reply["pageID"], time.monotonic())
         except ProtocolError as exc:
             reply = exc.as_reply()
         await self.send(text_data=json.dumps(reply))
 
     async def subscribe(self, message: dict) -> dict:
         visit_id, page_id, last_seq = parse_subscribe(message)
-        started = self.started.get(page_id)
+        page, started_at = self.started or ("", 0.0)
         last_seq = await self.notifications_subscribe(
             visit_id=visit_id,
             page_id=page_id,
             last_seq=last_seq,
-            seen_now=started is not None and time.monotonic() - started < JUST_STARTED_SECONDS,
+            seen_now=page == page_id and time.monotonic() - started_at < JUST_STARTED_SECONDS,
         )
         return {"type": "subscribed", "pageID": page_id, "lastSeq": last_seq}
 

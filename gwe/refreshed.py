@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
+from django.db.models import Count, Max, Model
+
 
 class Refreshed[T]:
     def __init__(
@@ -34,3 +36,12 @@ class Refreshed[T]:
         """Read again on next use (tests that edit and read at once)."""
         with self.lock:
             self.value = self.seen = None
+
+
+def edits_of(*models: type[Model]) -> tuple:
+    """A version of what the models hold that changes with any edit: for each, how many rows
+    and the latest `updated_at` (a deleted row changes the count, an edited one the date)."""
+    return tuple(
+        tuple(model.objects.aggregate(n=Count("pk"), at=Max("updated_at")).values())  # type: ignore[attr-defined]
+        for model in models
+    )

@@ -9,11 +9,11 @@ event's `visit` is already loaded: serializing one costs no query.
 from datetime import timedelta
 
 from django.db import connections
-from django.db.models import BooleanField, Count, F, Func, Max, Prefetch, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Prefetch, QuerySet, Value
 from django.utils import timezone
 
 from gwe.models import BusinessEventDefinition, CapturedValue, Event, Identity, Page, Visit
-from gwe.refreshed import Refreshed
+from gwe.refreshed import Refreshed, edits_of
 
 EVENT_ORDER = ("timestamp", "id")
 
@@ -132,14 +132,9 @@ def _as_tracker_reads(definitions) -> list[dict]:
     ]
 
 
-def _definitions_version() -> tuple:
-    return tuple(
-        tuple(model.objects.aggregate(n=Count("pk"), at=Max("updated_at")).values())
-        for model in (BusinessEventDefinition, CapturedValue)
-    )
-
-
-_definitions = Refreshed(_definitions_load, _definitions_version)
+_definitions = Refreshed(
+    _definitions_load, lambda: edits_of(BusinessEventDefinition, CapturedValue)
+)
 
 
 def forget_definitions() -> None:

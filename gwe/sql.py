@@ -25,21 +25,30 @@ def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple]
     return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}", fields
 
 
+def _values(objects: Sequence[Model], fields: tuple) -> list:
+    """The objects' values as their fields store them (JSON, dates, time zones)."""
+    return [
+        field.get_db_prep_save(getattr(obj, field.attname), connection)
+        for obj in objects
+        for field in fields
+    ]
+
+
+def _stored(objects: Sequence[Model]) -> None:
+    """Mark the objects as the ORM marks what it saved."""
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
 def insert(objects: Sequence[Model]) -> None:
     """INSERT the objects (all of one model, primary keys set) in one statement."""
     if not objects:
         return
     sql, fields = _insert_sql(type(objects[0]), len(objects), connection.vendor)
-    values = [
-        field.get_db_prep_save(getattr(obj, field.attname), connection)
-        for obj in objects
-        for field in fields
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-    for obj in objects:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        cursor.execute(sql, _values(objects, fields))
+    _stored(objects)
 
 
 @cache
@@ -56,26 +65,30 @@ def insert_unless_there(obj: Model, conflict: tuple[str, ...]) -> bool:
     model = type(obj)
     sql = _insert_unless_there_sql(model, conflict, connection.vendor)
     _, fields = _insert_sql(model, 1, connection.vendor)
-    values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, _values([obj], fields))
         inserted = cursor.fetchone() is not None
     if inserted:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        _stored([obj])
     return inserted
 
 
 @cache
-def _select_by_pk(model: type[Model], vendor: str) -> str:
+def _select_sql(model: type[Model], where: str, vendor: str) -> str:
     columns = ", ".join(quoted(str(f.column)) for f in model._meta.concrete_fields)
-    pk = quoted(str(model._meta.pk.column))  # type: ignore[union-attr]
-    return f"SELECT {columns} FROM {quoted(model._meta.db_table)} WHERE {pk} = %s"
+    return f"SELECT {columns} FROM {quoted(model._meta.db_table)} WHERE {where}"
+
+
+def select[M: Model](model: type[M], where: str, params: list) -> list[M]:
+    """The rows `where` names (SQL after WHERE, %s for each of `params`), loaded as the ORM
+    loads them (its fields' own conversions)."""
+    return list(model.objects.raw(_select_sql(model, where, connection.vendor), params))  # type: ignore[attr-defined]
 
 
 def by_pk[M: Model](model: type[M], pk: object) -> M | None:
-    """The row as the ORM would load it (its fields' own conversions), or None."""
-    return next(iter(model.objects.raw(_select_by_pk(model, connection.vendor), [pk])), None)  # type: ignore[attr-defined]
+    """The row, or None."""
+    column = quoted(str(model._meta.pk.column))  # type: ignore[union-attr]
+    return next(iter(select(model, f"{column} = %s", [pk])), None)
 
 
 def page_with_visit(page_id: str):

@@ -4,9 +4,7 @@ every event."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max
-
-from gwe.refreshed import Refreshed
+from gwe.refreshed import Refreshed, edits_of
 from invitations.categories import CompiledCategory, compile_categories
 from invitations.models import (
     POLICY_DEFAULTS,
@@ -45,11 +43,7 @@ class Configuration:
 
 def _version() -> tuple:
     """Changes with any edit: the admin saves the parent row with its inlines."""
-    models = (Category, EngagementRule, InvitationTemplate, BusinessHours, EngagementPolicy)
-    return tuple(
-        tuple(model.objects.aggregate(n=Count("pk"), at=Max("updated_at")).values())
-        for model in models
-    )
+    return edits_of(Category, EngagementRule, InvitationTemplate, BusinessHours, EngagementPolicy)
 
 
 def _load() -> Configuration:

@@ -18,29 +18,17 @@ def notifications_missed(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[object] = [visit_id, now, page_id]
     if after_seq is None:
-        query = _MISSED_UNDELIVERED()
+        which = "delivered_count = 0"
     else:
-        query, params = _MISSED_AFTER(), [*params, after_seq]
-    missed = [published(n) for n in Notification.objects.raw(query, params)]
+        which, params = "seq > %s", [*params, after_seq]
+    where = f"{MISSED_FOR_PAGE} AND {which} ORDER BY seq"
+    missed = [published(n) for n in sql.select(Notification, where, params)]
     last = sql.one(last_seq_statement(), [visit_id])[0]  # type: ignore[index]
     return missed, last or 0
 
 
-def _missed(condition: str) -> str:
-    columns = ", ".join(sql.quoted(str(f.column)) for f in Notification._meta.concrete_fields)
-    return (
-        f"SELECT {columns} FROM {sql.quoted(Notification._meta.db_table)}"
-        " WHERE visit_id = %s AND expires_at > %s AND (page_id IS NULL OR page_id = %s)"
-        f" AND {condition} ORDER BY seq"
-    )
-
-
-def _MISSED_UNDELIVERED() -> str:
-    return _missed("delivered_count = 0")
-
-
-def _MISSED_AFTER() -> str:
-    return _missed("seq > %s")
+# The visit's notifications still to be had by one of its pages (visit, now, page).
+MISSED_FOR_PAGE = "visit_id = %s AND expires_at > %s AND (page_id IS NULL OR page_id = %s)"
 
 
 def last_seq_statement() -> str:

@@ -45,7 +45,7 @@ def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list
     """Store messages for a visit's pages, numbered in order; the caller pushes them once
     this has committed. Raises UnknownTarget."""
     # Locking the visit orders concurrent notifies: sequence numbers commit in order.
-    if sql.one(_VISIT_LOCKED(), [visit_id]) is None:
+    if sql.one(_visit_locked(), [visit_id]) is None:
         raise UnknownTarget(f"unknown visit {visit_id}")
     page_ids = {m.page_id for m in messages if m.page_id}
     if page_ids:
@@ -73,7 +73,7 @@ def notifications_store(*, visit_id: str, messages: list[NotifyMessage]) -> list
     return notifications
 
 
-def _VISIT_LOCKED() -> str:
+def _visit_locked() -> str:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return f"SELECT 1 FROM {sql.quoted(Visit._meta.db_table)} WHERE id = %s{lock}"
 

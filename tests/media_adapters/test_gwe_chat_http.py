@@ -58,12 +58,17 @@ class HttpVisitor:
         return [(f["seq"], f["sender"], f["text"]) for f in self.frames if f["type"] == "message"]
 
 
-async def test_a_visitor_over_http_and_an_agent_on_a_socket_chat_in_order_once_each():
+async def followed_both_ways():
+    """A new chat that the agent's console follows, and its visitor's page over HTTP."""
     ann, chat = await new_chat()
     console = await agent_socket(ann)
     await console.until("chats")
     await console.send({"type": "follow", "chat": chat.pk, "after": 1})
-    page = HttpVisitor(chat.pk)
+    return chat, console, HttpVisitor(chat.pk)
+
+
+async def test_a_visitor_over_http_and_an_agent_on_a_socket_chat_in_order_once_each():
+    chat, console, page = await followed_both_ways()
 
     started = await page.poll()  # what came first, at once
     said = await page.send({"type": "message", "text": "Do you ship to Lyon?"})
@@ -89,11 +94,7 @@ async def test_a_visitor_over_http_and_an_agent_on_a_socket_chat_in_order_once_e
 
 
 async def test_typing_goes_both_ways_and_an_end_is_seen_at_once():
-    ann, chat = await new_chat()
-    console = await agent_socket(ann)
-    await console.until("chats")
-    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
-    page = HttpVisitor(chat.pk)
+    chat, console, page = await followed_both_ways()
     await page.poll()
 
     typed = await page.send({"type": "typing"})
@@ -114,11 +115,7 @@ async def test_typing_goes_both_ways_and_an_end_is_seen_at_once():
 
 
 async def test_the_adviser_typing_between_two_polls_reaches_the_next_one_until_they_answer():
-    ann, chat = await new_chat()
-    console = await agent_socket(ann)
-    await console.until("chats")
-    await console.send({"type": "follow", "chat": chat.pk, "after": 1})
-    page = HttpVisitor(chat.pk)
+    chat, console, page = await followed_both_ways()
     await page.poll()  # answered: no poll waits now
 
     await console.send({"type": "typing", "chat": chat.pk})
