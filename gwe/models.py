@@ -145,9 +145,13 @@ class Event(models.Model):
     )
     event_type = models.CharField(max_length=8, choices=EventType.choices)
     event_name = models.CharField(max_length=128)
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
+    # Found by the (visit, timestamp) and (page, timestamp) indexes below: an index of their own
+    # would be written by every insert and serve no query.
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     page = models.ForeignKey(
-        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
     )
     timestamp = models.DateTimeField(default=timezone.now)
     url = models.CharField(max_length=2048, blank=True)
@@ -170,8 +174,10 @@ class Event(models.Model):
             models.Index(fields=["timestamp"]),
         ]
         constraints = [
+            # With the time: PostgreSQL partitions the table by it (gwe/partitions.py), and a
+            # partitioned table's unique constraints must hold the partition key.
             models.UniqueConstraint(
-                fields=["page", "client_event_id"], name="event_once_per_client_id"
+                fields=["page", "client_event_id", "timestamp"], name="event_once_per_client_id"
             )
         ]
 

@@ -63,6 +63,9 @@ class EventMessage:
     timestamp: datetime
     url: str | None = None
     title: str | None = None
+    # False when the message had no usable time and the server gave it its own: a resend
+    # then gets another time, so the event is looked up by its client id first.
+    client_time: bool = True
 
 
 def decode(raw: str | bytes, *, max_bytes: int) -> Any:
@@ -118,6 +121,7 @@ def parse_event(message: dict) -> EventMessage:
             raise ProtocolError(400, "data must be a JSON object")
         if len(data) > MAX_DATA_KEYS:
             raise ProtocolError(400, f"data has more than {MAX_DATA_KEYS} keys")
+        when = _client_time(message.get("timestamp"))
         return EventMessage(
             visit_id=visit_id,
             page_id=page_id,
@@ -125,7 +129,8 @@ def parse_event(message: dict) -> EventMessage:
             event_name=name,
             event_type=event_type,
             data=data,
-            timestamp=_timestamp(message.get("timestamp")),
+            timestamp=when or timezone.now(),
+            client_time=when is not None,
             url=_url(message.get("url"), "url", required=False) or None,
             title=_text(message.get("title"), "title", MAX_TITLE) or None,
         )
@@ -221,13 +226,18 @@ def _url(value: object, name: str, *, required: bool) -> str:
 
 
 def _timestamp(value: object) -> datetime:
-    now = timezone.now()
+    return _client_time(value) or timezone.now()
+
+
+def _client_time(value: object) -> datetime | None:
+    """The client's time (milliseconds since the epoch), unless missing or out of bounds."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return now
+        return None
     try:
         when = datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        return now
+        return None
+    now = timezone.now()
     if now - CLOCK_SKEW_BEHIND <= when <= now + CLOCK_SKEW_AHEAD:
         return when
-    return now
+    return None

@@ -6,13 +6,14 @@ Each returns None when the visit, page or identity does not exist, so that calle
 event's `visit` is already loaded: serializing one costs no query.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Prefetch, QuerySet, Value
 from django.utils import timezone
 
 from gwe.models import BusinessEventDefinition, CapturedValue, Event, Identity, Page, Visit
+from gwe.protocol import CLOCK_SKEW_AHEAD, CLOCK_SKEW_BEHIND
 from gwe.refreshed import Refreshed, edits_of
 
 EVENT_ORDER = ("timestamp", "id")
@@ -45,7 +46,7 @@ def visit_events(
     if visit is None:
         return None
     # Through the related manager, each event's `visit` is this instance: no join, no query.
-    events = visit.events.order_by(*EVENT_ORDER)
+    events = visit.events.filter(timestamp__gte=_earliest(visit.start_time)).order_by(*EVENT_ORDER)
     if event_name:
         events = events.filter(event_name=event_name)
     if event_type:
@@ -64,7 +65,15 @@ def page_events(*, page_id: str) -> QuerySet[Event] | None:
     page = Page.objects.select_related("visit").filter(pk=page_id).first()
     if page is None:
         return None
-    return page.visit.events.filter(page=page).order_by(*EVENT_ORDER)
+    events = page.visit.events.filter(page=page, timestamp__gte=_earliest(page.start_time))
+    return events.order_by(*EVENT_ORDER)
+
+
+def _earliest(start: datetime) -> datetime:
+    """No event of a visit or page started then is older: an event's time is the client's
+    within the clock skew allowed, or the server's. On PostgreSQL the bound leaves out the
+    weeks of the events table before it (gwe/partitions.py)."""
+    return start - CLOCK_SKEW_BEHIND - CLOCK_SKEW_AHEAD
 
 
 def identity_visits(*, identity_id: str) -> QuerySet[Visit] | None:

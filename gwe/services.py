@@ -220,9 +220,13 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
         data=message.data,
         client_event_id=message.client_id,
     )
-    if not sql.insert_unless_there(event, ("page", "client_event_id")):
+    if not message.client_time and (stored := _stored_before(event)):
+        return stored
+    if not sql.insert_unless_there(event, ("page", "client_event_id", "timestamp")):
         # Sent before and stored: the acknowledgement was lost (reconnect, beacon).
-        return Event.objects.get(page_id=context.page_id, client_event_id=message.client_id)
+        return Event.objects.get(
+            page_id=event.page_id, client_event_id=event.client_event_id, timestamp=event.timestamp
+        )
     if message.event_name == "PageExited":
         Page.objects.filter(pk=context.page_id, end_time__isnull=True).update(
             end_time=message.timestamp
@@ -232,6 +236,12 @@ def _event_record(message: EventMessage, context: PageContext | None) -> Event:
         context.identity_id = identity.pk if identity else context.identity_id
     engine.on_event(event)
     return event
+
+
+def _stored_before(event: Event) -> Event | None:
+    """The event of the same page and client id stored before, whatever its time."""
+    earlier = Event.objects.filter(page_id=event.page_id, client_event_id=event.client_event_id)
+    return earlier.first()
 
 
 def _keep_visit_alive(context: PageContext, message: EventMessage) -> None:
@@ -249,7 +259,7 @@ def _keep_visit_alive(context: PageContext, message: EventMessage) -> None:
         raise ProtocolError(
             410, "the visit has expired; start a new page", event_id=message.client_id
         )
-    context.last_activity = now
+    transaction.on_commit(lambda: setattr(context, "last_activity", now))
 
 
 def _touch_interval() -> timedelta:

@@ -239,6 +239,8 @@ GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)
 # The most writes (tracker messages, notifies) one transaction carries (gwe/commits.py).
 GWE_GROUP_COMMIT_MAX = env_int("GWE_GROUP_COMMIT_MAX", 200, minimum=1)
 # How many visits each process keeps what the rules ask of in memory (invitations/memory.py).
+# PostgreSQL partitions the events table by week: how many weeks after this one are ready.
+GWE_EVENT_PARTITIONS_AHEAD = env_int("GWE_EVENT_PARTITIONS_AHEAD", 4, minimum=1)
 GWE_RULE_MEMORY_VISITS = env_int("GWE_RULE_MEMORY_VISITS", 20_000, minimum=1)
 GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
@@ -249,6 +251,8 @@ GWE_NOTIFY_SWEEP_SECONDS = 60
 # What every serving process does now and then (notifications/sweeps.py): a function, every
 # so many seconds. The management commands do the same from cron.
 GWE_SWEEPS = {
+    # PostgreSQL: the weeks of the events table, made ready ahead (gwe/partitions.py).
+    "gwe.partitions.events_partitions_ensure": 3600,
     "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "gwe.services.visits_close_expired": 60,

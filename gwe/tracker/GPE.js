@@ -374,11 +374,21 @@
 
   // ---- events ---------------------------------------------------------------------------
 
+  // Milliseconds since the epoch, to the microsecond and always later than the page's last
+  // event: the history orders a page's events by their time.
+  var lastEventTime = 0;
+  function eventTime() {
+    var now = window.performance && performance.timeOrigin
+      ? performance.timeOrigin + performance.now() : Date.now();
+    lastEventTime = Math.max(now, lastEventTime + 0.001);
+    return lastEventTime;
+  }
+
   function track(name, type, data) {
     if (stopped) return;
     outbox.push({sent: false, message: {
       type: 'event', id: randomId(), token: null, eventName: name, eventType: type, data: data,
-      timestamp: Date.now(), url: location.href, title: document.title
+      timestamp: eventTime(), url: location.href, title: document.title
     }});
     flush();
   }
@@ -400,7 +410,7 @@
     if (!page.token) return;
     outbox.push({sent: false, ended: true, message: {
       type: 'event', id: randomId(), token: page.token, eventName: 'PageExited', eventType: 'SYSTEM',
-      data: {}, timestamp: Date.now(), url: page.url, title: document.title
+      data: {}, timestamp: eventTime(), url: page.url, title: document.title
     }});
   }
 

@@ -12,6 +12,7 @@ from gwe.protocol import ProtocolError, parse_event, parse_page
 from tests.support.factories import record_event, start_page
 
 pytestmark = pytest.mark.django_db
+DAY = 24 * 3600 * 1000
 
 
 def event_names(visit_id):
@@ -97,6 +98,26 @@ def test_a_resent_event_is_stored_once():
     again = services.event_record(message=parse_event(message))
 
     assert again.pk == first.pk
+    assert Event.objects.filter(event_name="AddToCart").count() == 1
+
+
+def test_a_resent_event_is_stored_once_whatever_time_it_carries():
+    started = start_page()
+    sent = int(timezone.now().timestamp() * 1000)
+    message = {
+        "type": "event",
+        "token": started.token,
+        "id": "c-2",
+        "eventName": "AddToCart",
+        "timestamp": sent,
+    }
+
+    first = services.event_record(message=parse_event(message))
+    again = services.event_record(message=parse_event(message))
+    # Resent two days on: too old a time to keep, so the server gives it its own.
+    late = services.event_record(message=parse_event({**message, "timestamp": sent - 2 * DAY}))
+
+    assert first.pk == again.pk == late.pk
     assert Event.objects.filter(event_name="AddToCart").count() == 1
 
 

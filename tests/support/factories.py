@@ -3,6 +3,8 @@ engagement rules as the admin saves them."""
 
 import itertools
 
+from django.utils import timezone
+
 from gwe import services
 from gwe.protocol import parse_event, parse_page
 from invitations.config import forget_configuration
@@ -26,6 +28,7 @@ def record_event(started: services.PageStarted, name: str = "AddToCart", **field
         "token": started.token,
         "id": f"c-{next(_client_ids)}",
         "eventName": name,
+        "timestamp": timezone.now().timestamp() * 1000,  # as the tracker sends it
         **fields,
     }
     return services.event_record(message=parse_event(message))

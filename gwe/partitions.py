@@ -1,0 +1,105 @@
+"""The events table on PostgreSQL: partitioned by week of the event's time (declarative range
+partitioning), so that old weeks are dropped whole and a visit's history is read from the
+weeks it spans.
+
+A week is Monday 00:00 UTC to the next Monday, in a table named `gwe_event_pYYYYMMDD` after
+its first day. The server's sweep keeps GWE_EVENT_PARTITIONS_AHEAD weeks ready from the
+current one; `gwe_event_default` takes any event no week is ready for (the sweep not run for
+that long), so that no event is ever refused for want of a partition. SQLite keeps one
+plain table: everything here does nothing there."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+TABLE = "gwe_event"
+DEFAULT = f"{TABLE}_default"
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True, order=True)
+class Partition:
+    name: str
+    start: datetime
+    end: datetime
+
+
+def partitioned() -> bool:
+    """Whether the events table is partitioned here (PostgreSQL, migrated)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [TABLE]
+        )
+        return cursor.fetchone() is not None
+
+
+def week_of(when: datetime) -> datetime:
+    """The Monday 00:00 UTC that starts `when`'s week."""
+    day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def partition_for(start: datetime) -> Partition:
+    return Partition(f"{TABLE}_p{start:%Y%m%d}", start, start + WEEK)
+
+
+def events_partitions() -> list[Partition]:
+    """The weeks there are partitions for, oldest first (not the default partition)."""
+    if not partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT child.relname FROM pg_inherits"
+            " JOIN pg_class child ON child.oid = pg_inherits.inhrelid"
+            " WHERE pg_inherits.inhparent = to_regclass(%s) AND child.relname <> %s",
+            [TABLE, DEFAULT],
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    weeks = [datetime.strptime(n.removeprefix(f"{TABLE}_p"), "%Y%m%d") for n in names]
+    return sorted((partition_for(w.replace(tzinfo=UTC)) for w in weeks), key=lambda p: p.start)
+
+
+def events_partitions_ensure(now: datetime | None = None, ahead: int | None = None) -> list[str]:
+    """Create the partitions of this week and of the `ahead` weeks after it that are missing
+    (a sweep; also run by the migration). The names created."""
+    if not partitioned():
+        return []
+    ahead = settings.GWE_EVENT_PARTITIONS_AHEAD if ahead is None else ahead
+    first = week_of(now or timezone.now())
+    there = {p.name for p in events_partitions()}
+    wanted = [partition_for(first + i * WEEK) for i in range(ahead + 1)]
+    created = []
+    for partition in wanted:
+        if partition.name not in there and _create(partition):
+            created.append(partition.name)
+    if created:
+        logger.info("events partitions created: %s", ", ".join(created))
+    return created
+
+
+def partition_create(cursor, partition: Partition) -> None:
+    cursor.execute(
+        f'CREATE TABLE IF NOT EXISTS "{partition.name}" PARTITION OF "{TABLE}"'
+        " FOR VALUES FROM (%s) TO (%s)",
+        [partition.start, partition.end],
+    )
+
+
+def _create(partition: Partition) -> bool:
+    """Create one week's partition; False when the default partition already holds events of
+    that week (they stay there, still found by every query: the week is skipped)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            partition_create(cursor, partition)
+    except DatabaseError as exc:
+        logger.warning("events partition %s not created: %s", partition.name, exc)
+        return False
+    return True
