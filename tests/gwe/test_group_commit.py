@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import transaction
 
 from gwe.commits import group_commit, written
 from gwe.models import Event, Visit
@@ -58,6 +59,58 @@ async def test_a_write_that_fails_is_undone_alone_and_gets_its_own_error():
         await refused
     assert (await last).event_name == "Last"
     assert (await Visit.objects.aget(pk=started.visit.pk)).language_code != "xx"
+    stored = Event.objects.filter(event_name__in=["First", "Last"])
+    assert sorted([e async for e in stored.values_list("event_name", flat=True)]) == [
+        "First",
+        "Last",
+    ]  # the batch done again, each once
+
+
+async def test_a_write_done_again_hands_its_work_after_the_commit_on_once():
+    started = await sync_to_async(start_page)()
+    release, holding = await held_writer()
+    told = []
+
+    def tells():
+        record_event(started, "Told")
+        transaction.on_commit(lambda: told.append("told"))
+
+    def fails():
+        Visit.objects.filter(pk=started.visit.pk).update(language_code="xx")
+        raise ValueError("refused")
+
+    before = group_commit.reruns
+    writes = [asyncio.ensure_future(written(w)) for w in (tells, fails)]
+    release.set()
+    await holding
+    await asyncio.gather(*writes, return_exceptions=True)
+
+    assert group_commit.reruns - before == 1
+    assert told == ["told"]
+    assert await Event.objects.filter(event_name="Told").acount() == 1
+
+
+async def test_a_write_refused_after_reading_only_leaves_the_others_in_one_transaction():
+    started = await sync_to_async(start_page)()
+    release, holding = await held_writer()
+
+    def refused():
+        Visit.objects.get(pk=started.visit.pk)
+        raise PermissionError("not allowed")
+
+    before = (group_commit.transactions, group_commit.reruns)
+    writes = [
+        asyncio.ensure_future(written(record_event, started, "Before")),
+        asyncio.ensure_future(written(refused)),
+        asyncio.ensure_future(written(record_event, started, "After")),
+    ]
+    release.set()
+    await holding
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert isinstance(outcomes[1], PermissionError)
+    assert [o.event_name for o in (outcomes[0], outcomes[2])] == ["Before", "After"]
+    assert (group_commit.transactions, group_commit.reruns) == (before[0] + 2, before[1])
 
 
 async def test_when_the_commit_fails_no_write_of_it_is_stored_or_answered_as_stored():
