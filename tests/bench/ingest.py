@@ -56,7 +56,7 @@ def event(token: str, number: int) -> str:
     )
 
 
-async def websocket_rate(url: str, *, noop: bool) -> Rate:
+async def websocket_rate(url: str, *, noop: bool, pages: int = PAGES) -> Rate:
     path = "/server/ws/noop" if noop else "/server/ws/tracker"
     deadline = time.monotonic() + SECONDS
     counts = []
@@ -76,7 +76,7 @@ async def websocket_rate(url: str, *, noop: bool) -> Rate:
             counts.append(sent)
 
     started = time.monotonic()
-    await asyncio.gather(*(page() for _ in range(PAGES)))
+    await asyncio.gather(*(page() for _ in range(pages)))
     return Rate(
         "WebSocket" + (" baseline" if noop else ""), sum(counts), time.monotonic() - started
     )

@@ -1,12 +1,13 @@
 """`make bench`: run the benchmarks and print their figures next to same-run baselines.
 
-    python -m tests.bench.run [ingest] [notify] [engage]      (all when none is named)
+    python -m tests.bench.run [ingest] [notify] [engage] [scaleout]   (all when none is named)
 
 Results are also written to tests/bench/results/ (JSON, one file per run). Knobs:
 BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST, BENCH_RATES, BENCH_SERVERS and
 BENCH_BUSES (notifications),
 BENCH_RULES, BENCH_EVENTS, BENCH_ENGAGE_RATE, BENCH_SERVER_RULES, BENCH_BACKGROUND_RATE
-(engagement; docs/benchmarks.md lists them all).
+(engagement), BENCH_SCALE_PAGES, BENCH_SCALE_RULES, BENCH_SCALE_SERVER (scale-out;
+docs/benchmarks.md lists them all).
 """
 
 import json
@@ -99,7 +100,25 @@ def engagement() -> dict:
     return {"evaluation": evaluation, "latency": latency}
 
 
-BENCHES = {"ingest": ingestion, "notify": notifications, "engage": engagement}
+def scaleout() -> list[dict]:
+    from tests.bench import scaleout as bench
+    from tests.bench.ingest import SECONDS
+
+    print(
+        f"\nScale-out: {bench.PAGES} tracker pages, {SECONDS:.0f} s, {bench.KIND}, "
+        "PostgreSQL and Redis shared; one process on core 0, then one on each core"
+    )
+    rows = bench.run()
+    print(table(rows))
+    return rows
+
+
+BENCHES = {
+    "ingest": ingestion,
+    "notify": notifications,
+    "engage": engagement,
+    "scaleout": scaleout,
+}
 
 
 def main(names: list[str]) -> None:
