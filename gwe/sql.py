@@ -8,7 +8,7 @@ that JSON, dates and time zones are stored exactly as the ORM stores them."""
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -74,15 +74,23 @@ def insert_unless_there(obj: Model, conflict: tuple[str, ...]) -> bool:
 
 
 @cache
+def _columns(model: type[Model], table: str, vendor: str) -> str:
+    return ", ".join(f"{table}.{quoted(str(f.column))}" for f in model._meta.concrete_fields)
+
+
+@cache
 def _select_sql(model: type[Model], where: str, vendor: str) -> str:
-    columns = ", ".join(quoted(str(f.column)) for f in model._meta.concrete_fields)
-    return f"SELECT {columns} FROM {quoted(model._meta.db_table)} WHERE {where}"
+    table = quoted(model._meta.db_table)
+    return f"SELECT {_columns(model, table, vendor)} FROM {table} WHERE {where}"
 
 
 def select[M: Model](model: type[M], where: str, params: list) -> list[M]:
     """The rows `where` names (SQL after WHERE, %s for each of `params`), loaded as the ORM
     loads them (its fields' own conversions)."""
-    return list(model.objects.raw(_select_sql(model, where, connection.vendor), params))  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(_select_sql(model, where, connection.vendor), params)
+        rows = cursor.fetchall()
+    return [_loaded(model, row) for row in rows]
 
 
 def by_pk[M: Model](model: type[M], pk: object) -> M | None:
@@ -91,18 +99,58 @@ def by_pk[M: Model](model: type[M], pk: object) -> M | None:
     return next(iter(select(model, f"{column} = %s", [pk])), None)
 
 
-def page_with_visit(page_id: str):
-    """A page and its visit, as `select_related("visit")` loads them. Raises DoesNotExist."""
+@cache
+def _page_with_visit_sql(vendor: str) -> tuple[str, int]:
     from gwe.models import Page, Visit
 
-    page = by_pk(Page, page_id)
-    if page is None:
+    page, visit = quoted(Page._meta.db_table), quoted(Visit._meta.db_table)
+    return (
+        f"SELECT {_columns(Page, page, vendor)}, {_columns(Visit, visit, vendor)}"
+        f" FROM {page} JOIN {visit} ON {visit}.{quoted('id')} = {page}.{quoted('visit_id')}"
+        f" WHERE {page}.{quoted('id')} = %s"
+    ), len(Page._meta.concrete_fields)
+
+
+def page_with_visit(page_id: str):
+    """A page and its visit, as `select_related("visit")` loads them, in one statement.
+    Raises DoesNotExist."""
+    from gwe.models import Page, Visit
+
+    sql, split = _page_with_visit_sql(connection.vendor)
+    row = one(sql, [page_id])
+    if row is None:
         raise Page.DoesNotExist(page_id)
-    visit = by_pk(Visit, page.visit_id)
-    if visit is None:
-        raise Visit.DoesNotExist(page.visit_id)
-    page.visit = visit
+    page = _loaded(Page, row[:split])
+    page.visit = _loaded(Visit, row[split:])
     return page
+
+
+def _loaded[M: Model](model: type[M], row: Sequence) -> M:
+    """The model instance of a row of its concrete fields, as the ORM makes it."""
+    names, converters = _loader(model)
+    values = list(row)
+    for i, column, field_converters in converters:
+        for convert in field_converters:
+            values[i] = convert(values[i], column, connection)
+    return model.from_db(connection.alias, names, values)
+
+
+def _loader(model: type[Model]) -> tuple[list[str], list]:
+    """The fields' names and, for those that have any, the conversions of their stored values
+    (this connection's: each thread has its own)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's
+    loaders = wrapper.__dict__.setdefault("gwe_loaders", {})
+    loader = loaders.get(model)
+    if loader is None:
+        fields = model._meta.concrete_fields
+        converters = []
+        for i, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if found:
+                converters.append((i, column, found))
+        loader = loaders[model] = ([f.attname for f in fields], converters)
+    return loader
 
 
 def one(sql: str, params: list) -> tuple | None:

@@ -14,7 +14,7 @@ from invitations.models import (
     EngagementRule,
     InvitationTemplate,
 )
-from invitations.rules import conditions_set
+from invitations.rules import conditions_set, tests
 from invitations.schedule import WeeklySchedule
 
 
@@ -59,6 +59,7 @@ def _load() -> Configuration:
         names = frozenset(c.name for c in rule.categories.all())
         rule.category_names = names  # type: ignore[attr-defined]
         rule.conditions_set = conditions_set(rule)  # type: ignore[attr-defined]
+        rule.tests = tests(rule)  # type: ignore[attr-defined]
     schedules = {
         h.pk: WeeklySchedule.of(h)
         for h in BusinessHours.objects.prefetch_related("hours", "holidays")

@@ -1,0 +1,108 @@
+"""A rule's tests (what the engine asks on every event) answer exactly what its conditions'
+checks (what the admin explains) answer, for any rule and any visit."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from invitations import rules
+from invitations.models import EngagementRule
+
+NAMES = ["AddToCart", "Pricing", "Search"]
+STEP_TEXTS = ["", "AddToCart > Pricing", " > ", "Search > AddToCart > Search"]
+
+
+@dataclass
+class Facts:
+    """What VisitFacts answers, given outright."""
+
+    trigger: SimpleNamespace
+    page: SimpleNamespace
+    is_mobile: bool
+    language: str
+    identity_known: bool
+    seconds_on_page: float
+    seconds_on_site: float
+    returning: bool
+    pages_viewed: int
+    counts: dict = field(default_factory=dict)
+    timeline: list = field(default_factory=list)
+    now: datetime = datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+    def event_count(self, name, within):
+        return self.counts.get((name, within), 0)
+
+    def steps_done(self, steps):
+        return rules.steps_done(steps, self.timeline)
+
+
+class Schedule:
+    def __init__(self, open_now: bool) -> None:
+        self.open_now = open_now
+
+    def is_open(self, now) -> bool:
+        return self.open_now
+
+
+SCHEDULES: dict = {1: Schedule(True), 2: Schedule(False)}
+
+optional_seconds = st.one_of(st.none(), st.integers(0, 120))
+a_rule = st.builds(
+    EngagementRule,
+    url_pattern=st.sampled_from(["", "/checkout", r"^https://shop\.example/p/\d+$"]),
+    device=st.sampled_from(["", "mobile", "desktop"]),
+    languages=st.sampled_from(["", "fr", "fr, de", " , en", "EN-gb"]),
+    identity=st.sampled_from(["", "known", "anonymous"]),
+    referrer_pattern=st.sampled_from(["", "partner", r"^https://search\."]),
+    min_seconds_on_page=optional_seconds,
+    min_seconds_on_site=optional_seconds,
+    business_hours_id=st.sampled_from([None, 1, 2, 3]),
+    visitor=st.sampled_from(["", "new", "returning"]),
+    min_pages_viewed=st.one_of(st.none(), st.integers(0, 5)),
+    event_name=st.sampled_from(["", *NAMES]),
+    event_min_count=st.integers(1, 3),
+    event_within_seconds=st.sampled_from([None, 60]),
+    sequence=st.sampled_from(STEP_TEXTS),
+)
+facts = st.builds(
+    Facts,
+    trigger=st.builds(
+        SimpleNamespace,
+        event_name=st.sampled_from(NAMES),
+        categories=st.lists(st.sampled_from(["Shoes", "Sale", "Help"]), max_size=2),
+        url=st.sampled_from(["", "https://shop.example/checkout", "https://shop.example/p/12"]),
+    ),
+    page=st.builds(
+        SimpleNamespace,
+        referrer=st.sampled_from([None, "", "https://partner.example/", "https://search.x/"]),
+    ),
+    is_mobile=st.booleans(),
+    language=st.sampled_from(["", "fr", "fr-ca", "fro", "de", "en-gb", "en", "english"]),
+    identity_known=st.booleans(),
+    seconds_on_page=st.floats(0, 200),
+    seconds_on_site=st.floats(0, 200),
+    returning=st.booleans(),
+    pages_viewed=st.integers(0, 6),
+    counts=st.dictionaries(
+        st.tuples(st.sampled_from(NAMES), st.sampled_from([None, 60])), st.integers(0, 4)
+    ),
+    timeline=st.lists(st.sets(st.sampled_from(NAMES), min_size=1, max_size=2), max_size=6),
+)
+
+
+@settings(max_examples=1500)
+@given(
+    rule=a_rule,
+    categories=st.frozensets(st.sampled_from(["Shoes", "Sale", "Help"]), max_size=2),
+    seen=facts,
+)
+def test_a_rules_tests_answer_what_its_checks_say(rule, categories, seen):
+    rule.category_names = categories
+
+    checked = [check.holds for check in rules.checks(rule, seen, SCHEDULES)]
+
+    assert [test(seen, SCHEDULES) for test in rules.tests(rule)] == checked  # one by one
+    assert rules.matches(rule, seen, SCHEDULES) == all(checked)
