@@ -201,6 +201,7 @@ def store_events(count: int, *, counting: bool, started, numbers) -> tuple[float
                     "id": f"b-{n}",
                     "eventName": name,
                     "url": SHOP + path.format(n=n % 40),
+                    "timestamp": time.time() * 1000,  # as the tracker sends it
                 }
                 services.event_record(message=parse_event(message), context=context)
             elapsed = time.perf_counter() - began
@@ -327,6 +328,7 @@ class TrackerPage:
             "id": f"e-{self.sent}",
             "eventName": name,
             "url": SHOP + path,
+            "timestamp": time.time() * 1000,
         }
         await self.socket.send(json.dumps(message))
 

@@ -52,6 +52,7 @@ def event(token: str, number: int) -> str:
             "id": f"b-{number}",
             "eventName": "AddToCart",
             "data": {"sku": "SHOE-1", "price": 59},
+            "timestamp": time.time() * 1000,  # as the tracker sends it
         }
     )
 

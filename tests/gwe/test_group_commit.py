@@ -108,8 +108,11 @@ async def test_a_write_refused_after_reading_only_leaves_the_others_in_one_trans
     await holding
     outcomes = await asyncio.gather(*writes, return_exceptions=True)
 
-    assert isinstance(outcomes[1], PermissionError)
-    assert [o.event_name for o in (outcomes[0], outcomes[2])] == ["Before", "After"]
+    first, refusal, last = outcomes
+    assert isinstance(refusal, PermissionError)
+    assert isinstance(first, Event)
+    assert isinstance(last, Event)
+    assert [first.event_name, last.event_name] == ["Before", "After"]
     assert (group_commit.transactions, group_commit.reruns) == (before[0] + 2, before[1])
 
 

@@ -77,8 +77,10 @@ def test_a_visits_history_reads_only_the_weeks_since_it_started():
     started = start_page()
     record_event(started)
 
-    plan = selectors.visit_events(visit_id=started.visit.pk).explain()
+    events = selectors.visit_events(visit_id=started.visit.pk)
+    assert events is not None
+    plan = events.explain()
 
     assert partition_for(week_of(timezone.now())).name in plan
     assert old.name not in plan
-    assert len(selectors.visit_events(visit_id=started.visit.pk)) == 3
+    assert len(events) == 3
