@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
+from django.db.models import CharField, ForeignKey, Model, TextField
 
 
 def quoted(name: str) -> str:
@@ -26,12 +26,26 @@ def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple]
 
 
 def _values(objects: Sequence[Model], fields: tuple) -> list:
-    """The objects' values as their fields store them (JSON, dates, time zones)."""
+    """The objects' values as their fields store them (JSON, dates, time zones). A string
+    for a text column, or for a reference to one, is stored as it is: the field's
+    preparation would hand it back unchanged."""
+    textual = _textual(fields)
     return [
-        field.get_db_prep_save(getattr(obj, field.attname), connection)
+        value
+        if text and type(value := getattr(obj, field.attname)) is str
+        else field.get_db_prep_save(getattr(obj, field.attname), connection)
         for obj in objects
-        for field in fields
+        for field, text in zip(fields, textual, strict=True)
     ]
+
+
+@cache
+def _textual(fields: tuple) -> tuple[bool, ...]:
+    def text(field) -> bool:
+        target = field.target_field if isinstance(field, ForeignKey) else field
+        return type(target) in (CharField, TextField)
+
+    return tuple(text(field) for field in fields)
 
 
 def _stored(objects: Sequence[Model]) -> None:

@@ -5,7 +5,7 @@ every event."""
 from dataclasses import dataclass, field
 
 from gwe.refreshed import Refreshed, edits_of
-from invitations.categories import CompiledCategory, compile_categories
+from invitations.categories import CompiledCategory, categories_of, compile_categories
 from invitations.models import (
     POLICY_DEFAULTS,
     BusinessHours,
@@ -16,6 +16,8 @@ from invitations.models import (
 )
 from invitations.rules import conditions_set, tests
 from invitations.schedule import WeeklySchedule
+
+PAGES_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,19 @@ class Configuration:
         for name in {rule.event_name for rule in self.rules if rule.event_name}:
             self.by_event[name] = [r for r in self.rules if r.event_name in ("", name)]
 
+    # The categories of the pages seen lately: a page sends many events with one URL and title.
+    pages: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
     def rules_for(self, event_name: str) -> list[EngagementRule]:
         return self.by_event.get(event_name, self.any_event)
+
+    def categories_of_page(self, url: str, title: str) -> list[str]:
+        found = self.pages.get((url, title))
+        if found is None:
+            if len(self.pages) >= PAGES_KEPT:
+                self.pages.clear()
+            found = self.pages[url, title] = categories_of(self.categories, url=url, title=title)
+        return list(found)
 
 
 def _version() -> tuple:

@@ -12,7 +12,6 @@ from django.utils import timezone
 from gwe import sql
 from gwe.models import Event, Page
 from invitations import webhook
-from invitations.categories import categories_of
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
 from invitations.memory import memories
@@ -40,7 +39,7 @@ class Reason:
 
 
 def categories_of_page(*, url: str, title: str) -> list[str]:
-    return categories_of(configuration().categories, url=url, title=title)
+    return configuration().categories_of_page(url, title)
 
 
 def on_event(event: Event) -> Invitation | None:

@@ -25,27 +25,29 @@ class Trigger:
 
 
 class VisitFacts:
+    """Each fact worked out once per event, when a rule first asks for it."""
+
     def __init__(self, *, visit: Visit, page: Page, trigger: Trigger, now: datetime) -> None:
         self.visit, self.page, self.trigger, self.now = visit, page, trigger, now
         self._event_counts: dict[tuple[str, int | None], int] = {}
 
-    @property
+    @cached_property
     def seconds_on_page(self) -> float:
         return (self.now - self.page.start_time).total_seconds()
 
-    @property
+    @cached_property
     def seconds_on_site(self) -> float:
         return (self.now - self.visit.start_time).total_seconds()
 
-    @property
+    @cached_property
     def is_mobile(self) -> bool:
         return any(marker in self.visit.user_agent for marker in MOBILE_MARKERS)
 
-    @property
+    @cached_property
     def language(self) -> str:
         return (self.visit.language_code or "").lower()
 
-    @property
+    @cached_property
     def identity_known(self) -> bool:
         return self.visit.identity_id is not None
 
