@@ -14,7 +14,7 @@ from invitations.models import (
     EngagementRule,
     InvitationTemplate,
 )
-from invitations.rules import conditions_set, tests
+from invitations.rules import compiled, conditions_set
 from invitations.schedule import WeeklySchedule
 
 PAGES_KEPT = 10_000
@@ -66,13 +66,14 @@ def _load() -> Configuration:
         .select_related("template")
         .prefetch_related("categories")
     )
+    shared: dict = {}  # rules that set a condition alike share its test (rules.py)
     for rule in rules:
         # Once here rather than per event: a related manager for every rule and event cost
         # more than all of a rule's other conditions together (tests/bench/engagement.py).
         names = frozenset(c.name for c in rule.categories.all())
         rule.category_names = names  # type: ignore[attr-defined]
         rule.conditions_set = conditions_set(rule)  # type: ignore[attr-defined]
-        rule.tests = tests(rule)  # type: ignore[attr-defined]
+        rule.tests = compiled(rule, shared)  # type: ignore[attr-defined]
     schedules = {
         h.pk: WeeklySchedule.of(h)
         for h in BusinessHours.objects.prefetch_related("hours", "holidays")

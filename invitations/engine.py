@@ -57,7 +57,8 @@ def on_event(event: Event) -> Invitation | None:
         timestamp=event.timestamp,
     )
     facts = memories.facts(event, page=page, trigger=trigger, now=timezone.now())
-    matched = [rule for rule in rules if matches(rule, facts, config.schedules)]
+    answered: dict = {}  # rules that share a condition ask it once
+    matched = [rule for rule in rules if matches(rule, facts, config.schedules, answered)]
     if not matched:
         return None
     return decide(matched, facts, config, event_name=event.event_name)

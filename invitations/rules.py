@@ -44,12 +44,22 @@ def checks(
     return [check for check in found if check is not None]
 
 
-def matches(rule: EngagementRule, facts: VisitFacts, schedules: dict[int, WeeklySchedule]) -> bool:
-    """Whether all hold, stopping at the first that does not: the rule's tests (`tests`),
-    which answer what its conditions' checks answer, without the words."""
-    compiled = getattr(rule, "tests", None)
-    for test in tests(rule) if compiled is None else compiled:  # noqa: SIM110 (no generator)
-        if not test(facts, schedules):
+def matches(
+    rule: EngagementRule,
+    facts: VisitFacts,
+    schedules: dict[int, WeeklySchedule],
+    answered: dict | None = None,
+) -> bool:
+    """Whether all hold, stopping at the first that does not: the rule's tests (`compiled`),
+    which answer what its conditions' checks answer, without the words. `answered` keeps
+    what the tests said for this event: rules that share a condition ask it once."""
+    made = getattr(rule, "tests", None)
+    for test in compiled(rule) if made is None else made:
+        if answered is None:
+            holds = test(facts, schedules)
+        elif (holds := answered.get(test)) is None:
+            holds = answered[test] = test(facts, schedules)
+        if not holds:
             return False
     return True
 
@@ -57,11 +67,25 @@ def matches(rule: EngagementRule, facts: VisitFacts, schedules: dict[int, Weekly
 Test = Callable[[VisitFacts, dict], bool]
 
 
-def tests(rule: EngagementRule) -> list[Test]:
+def compiled(rule: EngagementRule, shared: dict | None = None) -> list[Test]:
     """The conditions the rule sets as plain tests, in CONDITIONS' order, each with the rule's
     values read once (compiled with the configuration, invitations/config.py): an event then
-    costs a call per condition, nothing made."""
-    return [TESTS[condition](rule) for condition in conditions_set(rule)]
+    costs a call per condition, nothing made. With `shared`, rules that set a condition to
+    the same values get the same test (a key of what `matches` was answered)."""
+    made = []
+    for condition in conditions_set(rule):
+        if shared is None:
+            made.append(TESTS[condition](rule))
+            continue
+        key = (condition, tuple(_value(rule, name) for name in READS[condition]))
+        if key not in shared:
+            shared[key] = TESTS[condition](rule)
+        made.append(shared[key])
+    return made
+
+
+def _value(rule: EngagementRule, name: str):
+    return category_names(rule) if name == "category_names" else getattr(rule, name)
 
 
 def conditions_set(rule: EngagementRule) -> list[Condition]:
@@ -410,6 +434,23 @@ TESTS: dict[Condition, Callable[[EngagementRule], Test]] = {
     _pages_viewed: _pages_viewed_test,
     _event: _event_test,
     _sequence: _sequence_test,
+}
+
+# What of the rule each test reads: rules equal in these share the test.
+READS: dict[Condition, tuple[str, ...]] = {
+    _categories: ("category_names",),
+    _url: ("url_pattern",),
+    _device: ("device",),
+    _language: ("languages",),
+    _identity: ("identity",),
+    _referrer: ("referrer_pattern",),
+    _time_on_page: ("min_seconds_on_page",),
+    _time_on_site: ("min_seconds_on_site",),
+    _business_hours: ("business_hours_id",),
+    _visitor: ("visitor",),
+    _pages_viewed: ("min_pages_viewed",),
+    _event: ("event_name", "event_within_seconds", "event_min_count"),
+    _sequence: ("sequence",),
 }
 
 CONDITIONS: list[Condition] = [

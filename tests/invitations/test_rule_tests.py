@@ -50,8 +50,7 @@ class Schedule:
 SCHEDULES: dict = {1: Schedule(True), 2: Schedule(False)}
 
 optional_seconds = st.one_of(st.none(), st.integers(0, 120))
-a_rule = st.builds(
-    EngagementRule,
+FIELDS = dict(
     url_pattern=st.sampled_from(["", "/checkout", r"^https://shop\.example/p/\d+$"]),
     device=st.sampled_from(["", "mobile", "desktop"]),
     languages=st.sampled_from(["", "fr", "fr, de", " , en", "EN-gb"]),
@@ -67,6 +66,18 @@ a_rule = st.builds(
     event_within_seconds=st.sampled_from([None, 60]),
     sequence=st.sampled_from(STEP_TEXTS),
 )
+a_rule = st.builds(EngagementRule, **FIELDS)
+# Rules that set one or two conditions: most of them then reach the tests they share.
+EVENT_FIELDS = ("event_name", "event_min_count", "event_within_seconds")
+
+
+def _sparse(names: list[str]):
+    if "event_name" in names:
+        names = [*names, *EVENT_FIELDS]
+    return st.builds(EngagementRule, **{name: FIELDS[name] for name in set(names)})
+
+
+sparse_rule = st.lists(st.sampled_from(list(FIELDS)), min_size=1, max_size=2).flatmap(_sparse)
 facts = st.builds(
     Facts,
     trigger=st.builds(
@@ -104,5 +115,53 @@ def test_a_rules_tests_answer_what_its_checks_say(rule, categories, seen):
 
     checked = [check.holds for check in rules.checks(rule, seen, SCHEDULES)]
 
-    assert [test(seen, SCHEDULES) for test in rules.tests(rule)] == checked  # one by one
+    assert [test(seen, SCHEDULES) for test in rules.compiled(rule)] == checked  # one by one
     assert rules.matches(rule, seen, SCHEDULES) == all(checked)
+
+
+@settings(max_examples=500)
+@given(
+    some_rules=st.lists(st.one_of(a_rule, sparse_rule), min_size=1, max_size=8),
+    categories=st.frozensets(st.sampled_from(["Shoes", "Sale", "Help"]), max_size=2),
+    seen=facts,
+)
+def test_rules_that_share_conditions_answer_as_each_would_alone(some_rules, categories, seen):
+    shared: dict = {}
+    for rule in some_rules:
+        rule.category_names = categories
+        rule.tests = rules.compiled(rule, shared)
+    answered: dict = {}
+
+    together = [rules.matches(rule, seen, SCHEDULES, answered) for rule in some_rules]
+
+    alone = [all(c.holds for c in rules.checks(rule, seen, SCHEDULES)) for rule in some_rules]
+    assert together == alone
+    assert len(shared) <= sum(len(rule.tests) for rule in some_rules)
+
+
+def test_rules_alike_but_for_a_threshold_are_told_apart():
+    seen = Facts(
+        trigger=SimpleNamespace(event_name="AddToCart", categories=[], url=""),
+        page=SimpleNamespace(referrer=""),
+        is_mobile=False,
+        language="",
+        identity_known=False,
+        seconds_on_page=30,
+        seconds_on_site=30,
+        returning=False,
+        pages_viewed=2,
+        counts={("AddToCart", None): 2},
+    )
+    shared: dict = {}
+    made = [
+        EngagementRule(event_name="AddToCart", event_min_count=2),
+        EngagementRule(event_name="AddToCart", event_min_count=3),
+        EngagementRule(min_seconds_on_page=20),
+        EngagementRule(min_seconds_on_page=40),
+    ]
+    for rule in made:
+        rule.category_names = frozenset()
+        rule.tests = rules.compiled(rule, shared)
+    answered: dict = {}
+
+    assert [rules.matches(r, seen, SCHEDULES, answered) for r in made] == [True, False, True, False]
