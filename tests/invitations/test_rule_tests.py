@@ -4,6 +4,7 @@ checks (what the admin explains) answer, for any rule and any visit."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,7 +141,7 @@ def test_rules_that_share_conditions_answer_as_each_would_alone(some_rules, cate
 
 
 def test_rules_alike_but_for_a_threshold_are_told_apart():
-    seen = Facts(
+    seen: Any = Facts(
         trigger=SimpleNamespace(event_name="AddToCart", categories=[], url=""),
         page=SimpleNamespace(referrer=""),
         is_mobile=False,
@@ -153,7 +154,7 @@ def test_rules_alike_but_for_a_threshold_are_told_apart():
         counts={("AddToCart", None): 2},
     )
     shared: dict = {}
-    made = [
+    made: list[Any] = [
         EngagementRule(event_name="AddToCart", event_min_count=2),
         EngagementRule(event_name="AddToCart", event_min_count=3),
         EngagementRule(min_seconds_on_page=20),
