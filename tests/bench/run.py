@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks and print their figures next to same-run baselines.
 
-    python -m tests.bench.run [ingest] [notify] [engage] [scaleout]   (all when none is named)
+    python -m tests.bench.run [ingest] [notify] [engage] [scaleout] [pacing]
+                                                        (all when none is named)
 
 Results are also written to tests/bench/results/ (JSON, one file per run). Knobs:
 BENCH_SECONDS, BENCH_PAGES (ingestion), BENCH_PAGES_LIST, BENCH_RATES, BENCH_SERVERS and
@@ -113,11 +114,25 @@ def scaleout() -> list[dict]:
     return rows
 
 
+def pacing() -> list[dict]:
+    from tests.bench import pacing as bench
+
+    print(
+        f"\nPacing, simulated: {bench.MINUTES:.0f} minutes per row, one chat per agent, "
+        f"{bench.HANDLE_SECONDS:.0f} s per chat, {bench.ACCEPT:.0%} of offers accepted, "
+        f"{bench.LOAD:g}x as many visitors to invite as the agents can answer"
+    )
+    rows = bench.run()
+    print(table(rows))
+    return rows
+
+
 BENCHES = {
     "ingest": ingestion,
     "notify": notifications,
     "engage": engagement,
     "scaleout": scaleout,
+    "pacing": pacing,
 }
 
 
