@@ -13,7 +13,8 @@ are A. Pacing picks the largest n for which the channel's goal holds:
 *Progressive* pacing (small teams) counts only the slots free now: A = free. *Predictive*
 pacing (30 agents or more, or when chosen) also counts the chats expected to end while an
 offer waits for its answer, from the average handle time: each of the `busy` chats ends
-within the answer time t with probability 1 - e^(-t / handle), so A = free + B(busy, q).
+before an offer out now is accepted (on average half the answer time t from now) with
+probability q = 1 - e^(-t / 2 / handle), so A = free + B(busy, q) - the visitors waiting.
 
 Pure functions of a channel's state: invitations/pacing_state.py reads the state, the
 simulation in tests/bench/pacing.py drives them."""
@@ -54,6 +55,7 @@ class ChannelState:
     acceptance_rate: float  # of offers answered lately, how many were accepted
     handle_seconds: float = 300.0  # an engagement's average length
     answer_seconds: float = 15.0  # an accepted offer's average time from offer to accept
+    waiting: int = 0  # visitors who accepted and wait for an agent: served first
 
     @property
     def free(self) -> int:
@@ -108,6 +110,7 @@ def allowed_offers(state: ChannelState, goal: Goal, algorithm: str = AUTO) -> in
     most = most_outstanding(
         free=state.free,
         busy=state.busy,
+        waiting=state.waiting,
         ending=round(ending, 3),
         rate=round(max(LOWEST_RATE, min(1.0, state.acceptance_rate)), 3),
         capacity=state.capacity,
@@ -118,19 +121,28 @@ def allowed_offers(state: ChannelState, goal: Goal, algorithm: str = AUTO) -> in
 
 
 def ending_probability(state: ChannelState) -> float:
-    """That a chat in progress ends while an offer waits for its answer."""
+    """That a chat in progress ends before an offer out now is accepted: an offer out has,
+    on average, half its answer time still to go."""
     if state.handle_seconds <= 0:
         return 1.0
-    return 1.0 - math.exp(-state.answer_seconds / state.handle_seconds)
+    return 1.0 - math.exp(-state.answer_seconds / 2 / state.handle_seconds)
 
 
 @lru_cache(maxsize=65536)
 def most_outstanding(
-    *, free: int, busy: int, ending: float, rate: float, capacity: int, target: str, goal: float
+    *,
+    free: int,
+    busy: int,
+    waiting: int,
+    ending: float,
+    rate: float,
+    capacity: int,
+    target: str,
+    goal: float,
 ) -> int:
     """The most offers that may be out at once for the goal to hold (ending = 0: progressive,
     which counts on no chat ending)."""
-    slots = _slots_pmf(free, busy, ending)
+    slots = _slots_pmf(free, busy, ending, waiting)
     still_busy = busy * (1 - ending)  # of what is busy now, what will be when accepts come
 
     def holds(n: int) -> bool:
@@ -186,10 +198,14 @@ def _binomial_pmf(n: int, p: float) -> tuple[float, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _slots_pmf(free: int, busy: int, ending: float) -> tuple[float, ...]:
-    """The distribution of the slots there will be: free now, plus the busy ones that end."""
+def _slots_pmf(free: int, busy: int, ending: float, waiting: int = 0) -> tuple[float, ...]:
+    """The distribution of the slots there will be for new accepts: free now, plus the busy
+    ones that end, less those the visitors already waiting take first."""
     ended = _binomial_pmf(busy, ending) if busy else (1.0,)
-    return (0.0,) * free + ended
+    slots = (0.0,) * free + ended
+    if waiting <= 0:
+        return slots
+    return (sum(slots[: waiting + 1]), *slots[waiting + 1 :])
 
 
 def _expected_excess(accepts: tuple[float, ...], slots: tuple[float, ...]) -> float:

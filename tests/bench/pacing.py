@@ -107,6 +107,7 @@ class Center:
             acceptance_rate=self.rate(),
             handle_seconds=HANDLE_SECONDS,
             answer_seconds=15.0,
+            waiting=len(self.queue),
         )
 
 

@@ -126,3 +126,10 @@ def test_visitor_initiated_engagements_get_what_the_pending_offers_leave():
     assert reactive_probability(channel(busy=0, pending=0)) == 1.0
     assert reactive_probability(channel(busy=4, pending=2)) == pytest.approx(0.4)
     assert reactive_probability(channel(busy=5)) == 0.0
+
+
+def test_visitors_already_waiting_take_the_slots_first():
+    none_waiting = allowed_offers(channel(busy=2), THREE_PERCENT)
+
+    assert allowed_offers(channel(busy=2, waiting=1), THREE_PERCENT) < none_waiting
+    assert allowed_offers(channel(busy=2, waiting=3), THREE_PERCENT) == 0
