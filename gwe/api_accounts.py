@@ -33,6 +33,10 @@ CAPABILITIES: dict[str, Capability] = {
         "read the invitation report",
         ("invitations.view_invitation",),
     ),
+    "pacing": Capability(
+        "read each channel's pacing (Pacing API)",
+        ("invitations.view_channelpacing",),
+    ),
 }
 
 

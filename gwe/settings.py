@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "reports", "description": "How invitations fared."},
         {
+            "name": "pacing",
+            "description": "How many invitations each channel may have out, and whether to "
+            "let a visitor-initiated engagement through (SPEC §8).",
+        },
+        {
             "name": "tracker",
             "description": "The tracker's HTTP endpoint, for pages that cannot open a "
             "WebSocket (docs/tracker-protocol.md).",

@@ -15,6 +15,7 @@ from invitations.models import (
     BusinessHours,
     Category,
     CategoryTag,
+    ChannelPacing,
     EngagementDecision,
     EngagementPolicy,
     EngagementRule,
@@ -24,6 +25,7 @@ from invitations.models import (
     OpeningHours,
     TemplateTranslation,
 )
+from invitations.pacing_state import UnknownChannel, channel_pace, channels
 from media_adapters.registry import adapters
 
 # ---- engagement --------------------------------------------------------------------------------
@@ -403,3 +405,132 @@ class EngagementDecisionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ChannelPacingForm(forms.ModelForm):
+    class Meta:
+        model = ChannelPacing
+        fields = [
+            "channel",
+            "enabled",
+            "algorithm",
+            "optimization_target",
+            "optimization_goal",
+            "slots",
+            "handle_seconds",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = [(alias, alias) for alias in channels()]
+        current = self.instance.channel
+        if current and current not in dict(known):
+            known.append((current, f"{current} (not configured)"))
+        self.fields["channel"] = forms.ChoiceField(
+            choices=known, help_text=ChannelPacing._meta.get_field("channel").help_text
+        )
+
+
+@admin.register(ChannelPacing)
+class ChannelPacingAdmin(admin.ModelAdmin):
+    """How each channel is paced, and how it stands now."""
+
+    form = ChannelPacingForm
+    list_display = [
+        "channel",
+        "paced",
+        "algorithm_now",
+        "goal_said",
+        "agents_ready",
+        "free_now",
+        "pending_now",
+        "acceptance_now",
+        "allowed_now",
+    ]
+    fieldsets = [
+        (None, {"fields": ["channel", "enabled", "algorithm"]}),
+        ("Goal", {"fields": ["optimization_target", "optimization_goal"]}),
+        ("For a channel that cannot say what it can take", {"fields": ["slots", "handle_seconds"]}),
+        ("Now", {"fields": ["now"]}),
+    ]
+    readonly_fields = ["now"]
+
+    def get_queryset(self, request):
+        # A channel with no row yet is paced by the defaults: listed as such.
+        for channel in channels():
+            ChannelPacing.objects.get_or_create(channel=channel)
+        return super().get_queryset(request)
+
+    def pace(self, row: ChannelPacing):
+        cached = getattr(row, "_pace", None)
+        if cached is None:
+            try:
+                cached = channel_pace(row.channel)
+            except UnknownChannel:
+                cached = False
+            row._pace = cached  # type: ignore[attr-defined]
+        return cached or None
+
+    def _figure(self, row, name):
+        pace = self.pace(row)
+        value = pace.as_json()[name] if pace else None
+        return "—" if value is None else value
+
+    @admin.display(description="paced", boolean=True)
+    def paced(self, row):
+        return row.enabled
+
+    @admin.display(description="algorithm")
+    def algorithm_now(self, row):
+        return self._figure(row, "algorithm")
+
+    @admin.display(description="goal")
+    def goal_said(self, row):
+        goal = row.goal
+        label = "abandonment ≤" if goal.target == "ABANDONMENT_RATE" else "busy"
+        return f"{label} {goal.value:.0%}"
+
+    @admin.display(description="agents")
+    def agents_ready(self, row):
+        return self._figure(row, "agentsReady")
+
+    @admin.display(description="free")
+    def free_now(self, row):
+        return self._figure(row, "freeCapacity")
+
+    @admin.display(description="pending")
+    def pending_now(self, row):
+        return self._figure(row, "pendingOffers")
+
+    @admin.display(description="accepted")
+    def acceptance_now(self, row):
+        pace = self.pace(row)
+        return f"{pace.acceptance_rate:.0%}" if pace else "—"
+
+    @admin.display(description="may offer now")
+    def allowed_now(self, row):
+        pace = self.pace(row)
+        if not pace:
+            return "—"
+        return "no limit (not paced)" if pace.allowed is None else pace.allowed
+
+    @admin.display(description="Pacing now")
+    def now(self, row):
+        pace = self.pace(row) if row.pk else None
+        if not pace:
+            return "Shown once saved, for a configured channel."
+        said = pace.refusal() or (
+            "Not paced: the channel cannot say what it can take; set its conversations at once."
+            if pace.allowed is None
+            else f"{pace.allowed} more may be offered now."
+        )
+        figures = pace.as_json()
+        return format_html(
+            "{}<br>agents ready {}, free slots {}, offers pending {}, {} of offers accepted in "
+            "the last hour",
+            said,
+            figures["agentsReady"] if figures["agentsReady"] is not None else "—",
+            figures["freeCapacity"] if figures["freeCapacity"] is not None else "—",
+            figures["pendingOffers"],
+            f"{pace.acceptance_rate:.0%}",
+        )

@@ -22,6 +22,7 @@ from invitations.models import (
     Invitation,
     InvitationTemplate,
 )
+from invitations.pacing_state import pacing_refusal
 from invitations.policy import limits_for, refusal
 from invitations.rules import matches
 from invitations.services import invitation_offer
@@ -74,7 +75,7 @@ def external_refusal(*, page: Page, template: InvitationTemplate) -> str | None:
     why = refusal(limits_for(None, configuration().policy), facts)
     if why is None and not adapter_available(template.adapter, template.adapter_options):
         why = f"nobody is available ({template.adapter})"
-    return why
+    return why or pacing_refusal(template.adapter)
 
 
 def decide(
@@ -93,6 +94,8 @@ def decide(
         template = rule.template
         if why is None and not adapter_available(template.adapter, template.adapter_options):
             why = f"nobody is available ({template.adapter})"
+        if why is None:
+            why = pacing_refusal(template.adapter)
         if why is not None:
             reasons.append(Reason(rule.name, False, why))
             continue

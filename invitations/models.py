@@ -5,12 +5,13 @@ rules and policy; and what came of it: invitations offered and the decisions beh
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from gwe.ids import ID_LENGTH, new_id
 from gwe.validators import validate_event_name, validate_regex
+from invitations import pacing
 
 # ---- invitation templates -------------------------------------------------------------------
 
@@ -530,3 +531,71 @@ class EngagementDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_name} @ {self.decided_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---- pacing: how many invitations each channel may have out (invitations/pacing.py) ---------
+
+
+class ChannelPacing(models.Model):
+    """How a channel (a media adapter alias) is paced: the goal a business user sets."""
+
+    class Algorithm(models.TextChoices):
+        AUTO = "auto", "Automatic: progressive under 30 agents ready, predictive from 30"
+        PROGRESSIVE = "progressive", "Progressive: count the agents free now"
+        PREDICTIVE = "predictive", "Predictive: also count the chats about to end"
+
+    class Target(models.TextChoices):
+        ABANDONMENT_RATE = "ABANDONMENT_RATE", "Abandonment rate: visitors who accept find someone"
+        BUSY_FACTOR = "BUSY_FACTOR", "Busy factor: keep the agents this busy"
+
+    channel = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="The media adapter alias, as invitation templates name it: gwe-chat, gms, …",
+    )
+    enabled = models.BooleanField(
+        "pace invitations",
+        default=True,
+        help_text="Off: invitations are offered whenever someone is available, however many "
+        "are already out.",
+    )
+    algorithm = models.CharField(max_length=16, choices=Algorithm.choices, default=Algorithm.AUTO)
+    optimization_target = models.CharField(
+        "optimize for", max_length=16, choices=Target.choices, default=Target.ABANDONMENT_RATE
+    )
+    optimization_goal = models.FloatField(
+        "goal (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(100)],
+        help_text="Abandonment: the most visitors, in per cent of those who accept, who may "
+        "find nobody (3 if empty). Busy factor: the share of the agents' capacity to keep in "
+        "use (80 if empty).",
+    )
+    slots = models.PositiveIntegerField(
+        "conversations at once",
+        null=True,
+        blank=True,
+        help_text="For a channel whose adapter cannot say how many it can take (GMS, a "
+        "webhook, a URL): how many conversations it answers at once. Empty: not paced.",
+    )
+    handle_seconds = models.PositiveIntegerField(
+        "average conversation (s)",
+        null=True,
+        blank=True,
+        help_text="For such a channel: how long a conversation lasts on average (300 if empty).",
+    )
+
+    class Meta:
+        verbose_name = "channel pacing"
+        verbose_name_plural = "channel pacing"
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return self.channel
+
+    @property
+    def goal(self) -> pacing.Goal:
+        target = self.optimization_target
+        value = self.optimization_goal
+        return pacing.Goal(target, pacing.DEFAULT_GOALS[target] if value is None else value / 100)

@@ -37,6 +37,7 @@ PREDICTIVE_FROM_AGENTS = 30  # GWE 8.5: SUPER_PROGRESSIVE for small groups, PRED
 # belief weighs (as this many offers): a new channel neither floods nor starves its agents.
 PRIOR_RATE = 0.3
 PRIOR_WEIGHT = 10
+DEFAULT_HANDLE_SECONDS = 300.0  # an engagement's length, until the channel's own is known
 LOWEST_RATE = 0.02  # no channel is paced as if nobody ever accepted
 MOST_OFFERS = 1000  # per channel at once, whatever the figures say
 # Aiming at a busy factor, no more offers than would leave this share of accepts unanswered:
@@ -53,7 +54,7 @@ class ChannelState:
     busy: int  # slots in use (engagements in progress)
     pending: int  # offers out, not yet accepted, rejected or timed out
     acceptance_rate: float  # of offers answered lately, how many were accepted
-    handle_seconds: float = 300.0  # an engagement's average length
+    handle_seconds: float = DEFAULT_HANDLE_SECONDS  # an engagement's average length
     answer_seconds: float = 15.0  # an accepted offer's average time from offer to accept
     waiting: int = 0  # visitors who accepted and wait for an agent: served first
 

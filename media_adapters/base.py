@@ -73,6 +73,23 @@ class Engagement:
         return {**shown, "choices": list(self.choices)}
 
 
+@dataclass(frozen=True)
+class Capacity:
+    """How many conversations a channel takes now (pacing, SPEC §8). A slot is one
+    conversation at a time: an agent who takes three chats at once is three slots."""
+
+    agents_ready: int
+    slots: int
+    busy: int  # slots in use
+    waiting: int = 0  # visitors who accepted and wait for someone (served first)
+    handle_seconds: float | None = None  # a conversation's average length lately
+    busy_factor: float | None = None  # the share of the slots in use over the last hour
+
+    @property
+    def free(self) -> int:
+        return max(0, self.slots - self.busy)
+
+
 class AdapterError(Exception):
     """The engagement could not start. `message` is for the visitor; `detail` is for the
     record. A transient error (nobody free, a timeout) may succeed later; a permanent one
@@ -113,6 +130,11 @@ class MediaAdapter:
         """Whether someone can answer an invitation with these template options now;
         invitations are not offered otherwise. Must be quick: asked on every decision."""
         return True
+
+    def capacity(self, options: dict[str, Any]) -> Capacity | None:
+        """How many conversations it can take now, for pacing; None when it cannot say (the
+        channel is then paced by the number a business user set for it, or not at all)."""
+        return None
 
     def start(self, context: EngagementContext) -> Engagement:
         """Start the engagement the visitor accepted; raise AdapterError when it cannot."""

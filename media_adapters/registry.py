@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from media_adapters.base import AdapterError, MediaAdapter
+from media_adapters.base import AdapterError, Capacity, MediaAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +57,15 @@ def adapter_available(alias: str, options: dict[str, Any] | None = None) -> bool
     except Exception:  # an adapter that cannot say is a no, never an error for the visitor
         logger.exception("media adapter %r could not say whether someone is available", alias)
         return False
+
+
+def adapter_capacity(alias: str, options: dict[str, Any] | None = None) -> Capacity | None:
+    """What the alias's adapter says it can take now; None when it cannot say (or fails to)."""
+    found = adapters().get(alias)
+    if found is None:
+        return None
+    try:
+        return found.capacity(found.template_options(options or {}))
+    except Exception:  # pacing by what a business user set, never an error for the visitor
+        logger.exception("media adapter %r could not say how much it can take", alias)
+        return None

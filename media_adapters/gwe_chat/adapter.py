@@ -1,7 +1,13 @@
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from media_adapters.base import AdapterError, Engagement, EngagementContext, MediaAdapter
+from media_adapters.base import (
+    AdapterError,
+    Capacity,
+    Engagement,
+    EngagementContext,
+    MediaAdapter,
+)
 from media_adapters.gwe_chat import selectors, services
 from media_adapters.gwe_chat.models import Sender
 from media_adapters.gwe_chat.tokens import visitor_token
@@ -46,6 +52,15 @@ class GweChatAdapter(MediaAdapter):
 
     def is_available(self, options: dict[str, Any]) -> bool:
         return self._free_agents().exists()
+
+    def capacity(self, options: dict[str, Any]) -> Capacity:
+        """The agents ready (available, console seen lately), their slots (`max_chats`), the
+        chats open with them, and the last hour's chat lengths and busyness."""
+        return selectors.chat_capacity(
+            alias=self.alias,
+            group=self.options["group"],
+            seen_within_seconds=self.options["seen_within_seconds"],
+        )
 
     def start(self, context: EngagementContext) -> Engagement:
         try:

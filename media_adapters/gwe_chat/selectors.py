@@ -8,7 +8,10 @@ from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from gwe.models import Event, EventType, Page, Visit
+from media_adapters.base import Capacity
 from media_adapters.gwe_chat.models import OPEN_STATES, AgentStatus, Chat, ChatMessage
+
+HOUR = timedelta(hours=1)
 
 MAX_EVENTS = 200
 MAX_EARLIER_VISITS = 10
@@ -33,6 +36,35 @@ def agents_free(*, group: str, seen_within_seconds: int, now=None) -> QuerySet[A
         .filter(open_chats__lt=F("max_chats"))
         .order_by("open_chats", F("last_chat_at").asc(nulls_first=True), "user_id")
         .select_related("user")
+    )
+
+
+def chat_capacity(*, alias: str, group: str, seen_within_seconds: int, now=None) -> Capacity:
+    """What the group's ready agents can take now, and what the last hour's chats say: their
+    average length, and the share of the slots they kept in use (of today's slots)."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=seen_within_seconds)
+    ready = AgentStatus.objects.filter(
+        available=True, last_seen__gte=since, user__is_active=True, user__groups__name=group
+    ).annotate(open_chats=Count("user__chats", filter=Q(user__chats__state__in=OPEN_STATES)))
+    agents = list(ready.values_list("max_chats", "open_chats"))
+    slots = sum(most for most, _ in agents)
+    busy = sum(min(open_chats, most) for most, open_chats in agents)
+    hour_ago = now - HOUR
+    lately = Chat.objects.filter(adapter=alias, created_at__lt=now).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=hour_ago)
+    )
+    spans = [
+        (created, ended) for created, ended in lately.values_list("created_at", "ended_at")[:5000]
+    ]
+    ended = [(e - c).total_seconds() for c, e in spans if e is not None]
+    in_use = sum(((e or now) - max(c, hour_ago)).total_seconds() for c, e in spans)
+    return Capacity(
+        agents_ready=len(agents),
+        slots=slots,
+        busy=busy,
+        handle_seconds=sum(ended) / len(ended) if ended else None,
+        busy_factor=min(1.0, in_use / (slots * HOUR.total_seconds())) if slots and spans else None,
     )
 
 

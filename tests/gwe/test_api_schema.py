@@ -99,7 +99,7 @@ def test_the_notify_endpoint_is_documented_with_its_errors(client):
     assert schema["components"]["schemas"]["NotifyItem"]["required"] == ["channel"]
 
 
-TAGS = ["history", "notifications", "engagement", "reports", "tracker"]
+TAGS = ["history", "notifications", "engagement", "reports", "pacing", "tracker"]
 TRACKER = "/server/data/tracker"
 TRACKER_POLL = "/server/data/tracker/poll"
 CHAT_SEND = "/server/data/chat/{chatID}"
@@ -112,6 +112,8 @@ CREDENTIALED = {
     ("post", "/server/data/gateway/engage"): "engage",
     ("post", "/server/data/gateway/noengage"): "noengage",
     ("get", "/server/data/reports/invitations"): "invitation_report",
+    ("get", "/server/data/pacing/{channel}"): "pacing",
+    ("get", "/server/data/pacing/{channel}/reactiveState"): "pacing_reactive_state",
     **{("get", url): operation_id for url, operation_id in HISTORY_PATHS.items()},
 }
 PUBLIC = {
@@ -158,6 +160,7 @@ def test_operations_are_grouped_by_what_an_integrator_does(client):
         "notifications": ["notification", "notify", "visit_notifications"],
         "engagement": ["chat_poll", "chat_send", "engage", "invitation_step", "noengage"],
         "reports": ["invitation_report"],
+        "pacing": ["pacing", "pacing_reactive_state"],
         "tracker": ["tracker", "tracker_poll", "tracker_poll_preflight", "tracker_preflight"],
     }
 
@@ -179,7 +182,15 @@ def test_server_to_server_operations_need_credentials_and_say_why_they_refuse(cl
 def test_operations_that_check_a_permission_document_403(client):
     schema = served_schema(client)
 
-    checked = {"notify", "engage", "noengage", "invitation_report", *HISTORY_PATHS.values()}
+    checked = {
+        "notify",
+        "engage",
+        "noengage",
+        "invitation_report",
+        "pacing",
+        "pacing_reactive_state",
+        *HISTORY_PATHS.values(),
+    }
     for (method, url), operation_id in CREDENTIALED.items():
         responses = schema["paths"][url][method]["responses"]
         assert ("403" in responses) == (operation_id in checked), operation_id
