@@ -13,6 +13,7 @@ from gwe.models import Event, Page, Visit
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
 from invitations.models import EngagementPolicy, EngagementRule
+from invitations.pacing_state import UnknownChannel, channel_pace
 from invitations.policy import limits_for, refusal
 from invitations.rules import Check, checks
 from media_adapters.registry import adapter_available
@@ -25,6 +26,7 @@ class RuleVerdict:
     refusal: str | None  # what the policy says, when every condition holds
     available: bool
     external: bool = False  # an external strategy decides (the policy's mode)
+    paced: str | None = None  # why pacing holds an offer on its channel back now
     preempted_by: str | None = None  # a rule of higher priority that would be offered first
 
     @property
@@ -44,6 +46,7 @@ class RuleVerdict:
             and self.preempted_by is None
             and self.refusal is None
             and self.available
+            and self.paced is None
         )
 
     @property
@@ -65,6 +68,8 @@ class RuleVerdict:
             return f"Matched, but the policy says no: {self.refusal}."
         if not self.available:
             return f"Matched, but nobody is available ({self.rule.template.adapter})."
+        if self.paced:
+            return f"Matched, but pacing holds it back: {self.paced.removeprefix('pacing: ')}."
         return f"Would offer {self.rule.template.slug} now."
 
 
@@ -145,4 +150,12 @@ def verdict_of(
         available=adapter_available(template.adapter, template.adapter_options),
         external=config.mode == EngagementPolicy.Mode.EXTERNAL,
         preempted_by=preempted_by,
+        paced=_paced(template.adapter),
     )
+
+
+def _paced(channel: str) -> str | None:
+    try:
+        return channel_pace(channel).refusal()
+    except UnknownChannel:
+        return None

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from invitations.explain import explain
 from invitations.models import ChannelPacing, EngagementDecision, Invitation
 from media_adapters.gwe_chat.models import AgentStatus, Chat
 from media_adapters.registry import adapter_capacity
@@ -202,3 +203,18 @@ def test_a_business_user_sees_each_channel_pacing_now_and_sets_its_goal(real_cha
     assert pacing_of(api("view_channelpacing"))["optimizationGoal"] == 0.85
     page = client.get(f"/admin/invitations/channelpacing/{row.pk}/change/").content.decode()
     assert "more may be offered now" in page
+
+
+def test_try_on_a_visit_says_when_pacing_holds_an_offer_back(real_chat):
+    agent(max_chats=1)
+    rule("Everyone", event_name="PageEntered")
+    start_page()  # offered: the one free slot is reserved
+    second = start_page("https://shop.example/other")
+
+    _, [verdict] = explain(visit=second.visit, event_name="PageEntered")
+
+    assert verdict.matches
+    assert not verdict.would_offer
+    assert verdict.summary.startswith(
+        "Matched, but pacing holds it back: 1 offer pending for 1 free slot on gwe-chat"
+    )
