@@ -24,6 +24,7 @@ CSV_COLUMNS = [
     "timed_out",
     "expired",
     "cancelled",
+    "held_back",
     "conversion",
 ]
 CHART_WIDTH, CHART_HEIGHT = 720, 180  # the plot, inside its axes

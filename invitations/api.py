@@ -204,6 +204,9 @@ class InvitationTallySerializer(serializers.Serializer):
     timedOut = serializers.IntegerField(source="timed_out")
     expired = serializers.IntegerField()
     cancelled = serializers.IntegerField()
+    heldBackByPacing = serializers.IntegerField(
+        source="held_back", help_text="offers a rule matched for and pacing held back"
+    )
     conversionRate = serializers.FloatField(source="conversion", help_text="accepted / offered")
 
 
@@ -220,6 +223,9 @@ class InvitationReportRowSerializer(serializers.Serializer):
     timedOut = serializers.IntegerField(source="tally.timed_out")
     expired = serializers.IntegerField(source="tally.expired")
     cancelled = serializers.IntegerField(source="tally.cancelled")
+    heldBackByPacing = serializers.IntegerField(
+        source="tally.held_back", help_text="offers a rule matched for and pacing held back"
+    )
     conversionRate = serializers.FloatField(source="tally.conversion")
 
 

@@ -1,6 +1,8 @@
 """How invitations fare: per day, template and rule, what was offered, seen, accepted,
-rejected or ignored, and the conversion rate (accepted / offered). One aggregate query."""
+rejected or ignored, the conversion rate (accepted / offered), and the offers pacing held
+back. One aggregate query for the invitations, one read of the decisions held back."""
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -8,7 +10,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from invitations.models import Invitation, InvitationState
+from invitations.models import EngagementDecision, EngagementRule, Invitation, InvitationState
 
 MAX_DAYS = 366
 # Offered through the engage gateway by an external strategy, or by a rule since deleted
@@ -42,6 +44,7 @@ class Tally:
     timed_out: int = 0
     expired: int = 0
     cancelled: int = 0
+    held_back: int = 0  # offers a rule matched for and pacing held back (never offered)
 
     @property
     def conversion(self) -> float:
@@ -106,13 +109,45 @@ def invitation_report(
         .annotate(**COUNTS)
         .order_by("day", "template__slug", F("rule__name").asc(nulls_last=True))
     )
-    rows = [
-        ReportRow(
-            day=row["day"],
-            template=row["template__slug"],
-            rule=row["rule__name"] or NO_RULE,
-            tally=Tally(**{name: row[name] for name in COUNTS}),  # type: ignore[literal-required]
+    tallies = {
+        (row["day"], row["template__slug"], row["rule__name"] or NO_RULE): Tally(
+            **{name: row[name] for name in COUNTS}  # type: ignore[literal-required]
         )
         for row in grouped
+    }
+    start = datetime.combine(since, time.min, tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+    for key, count in _held_back(start, end, zone, template=template, rule=rule).items():
+        tallies[key] = tallies.get(key, Tally()) + Tally(held_back=count)
+    rows = [
+        ReportRow(day=day, template=slug, rule=name, tally=tally)
+        for (day, slug, name), tally in sorted(tallies.items(), key=_row_order)
     ]
     return Report(since=since, until=until, rows=rows)
+
+
+def _row_order(item) -> tuple:
+    (day, slug, name), _ = item
+    return (day, slug, name == NO_RULE, name)
+
+
+def _held_back(
+    start: datetime, end: datetime, zone: tzinfo, *, template: str | None, rule: int | None
+) -> Counter:
+    """(day, template, rule) → the decisions in which pacing held that rule's offer back."""
+    rules = {r.name: r for r in EngagementRule.objects.select_related("template")}
+    held: Counter = Counter()
+    decisions = EngagementDecision.objects.filter(
+        decided_at__gte=start, decided_at__lt=end, invitation__isnull=True
+    ).values_list("decided_at", "reasons")
+    for decided_at, reasons in decisions.iterator():
+        for reason in reasons:
+            found = rules.get(reason.get("rule"))
+            if found is None or not str(reason.get("why", "")).startswith("pacing:"):
+                continue
+            if (template and found.template.slug != template) or (
+                rule is not None and found.pk != rule
+            ):
+                continue
+            held[decided_at.astimezone(zone).date(), found.template.slug, found.name] += 1
+    return held

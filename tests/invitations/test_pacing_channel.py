@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from invitations.explain import explain
 from invitations.models import ChannelPacing, EngagementDecision, Invitation
+from invitations.reporting import invitation_report
 from media_adapters.gwe_chat.models import AgentStatus, Chat
 from media_adapters.registry import adapter_capacity
 from tests.support.factories import rule, start_page
@@ -218,3 +219,15 @@ def test_try_on_a_visit_says_when_pacing_holds_an_offer_back(real_chat):
     assert verdict.summary.startswith(
         "Matched, but pacing holds it back: 1 offer pending for 1 free slot on gwe-chat"
     )
+
+
+def test_the_report_counts_the_offers_pacing_held_back_per_day(real_chat):
+    agent(max_chats=1)
+    rule("Everyone", event_name="PageEntered")
+    for n in range(3):
+        start_page(f"https://shop.example/p/{n}")
+    today = timezone.localdate()
+
+    [row] = invitation_report(since=today, until=today).rows
+
+    assert (row.rule, row.tally.offered, row.tally.held_back) == ("Everyone", 1, 2)

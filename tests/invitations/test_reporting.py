@@ -114,12 +114,13 @@ def test_an_answer_counts_as_shown_even_when_the_page_never_said_shown(record, s
     assert (row.tally.offered, row.tally.shown) == (1, shown)
 
 
-def test_it_asks_the_database_once(record, django_assert_num_queries):
+def test_it_asks_the_database_three_times(record, django_assert_num_queries):
     record("accepted")
     record("rejected", rule="Cart")
     record("accepted", template="inviteGMS", rule=None)
 
-    with django_assert_num_queries(1):
+    # The invitations, aggregated; the rules and the decisions, for the offers held back.
+    with django_assert_num_queries(3):
         report = invitation_report(since=DAY, until=DAY + timedelta(days=6))
         assert len(report.rows) == 3
         assert report.totals.offered == 3
@@ -252,10 +253,10 @@ def test_the_admin_report_shows_a_table_a_chart_and_totals(analyst, record):
     assert header[:4] == ["Day", "Template", "Rule", "Offered"]
     assert header[-1] == "Conversion"
     assert rows == [
-        ["2026-03-10", "invite", "Pricing", "2", "2", "1", "1", "0", "0", "0", "50 %"],
-        ["2026-03-10", "inviteGMS", NO_RULE, "1", "1", "0", "0", "1", "0", "0", "0 %"],
+        ["2026-03-10", "invite", "Pricing", "2", "2", "1", "1", "0", "0", "0", "0", "50 %"],
+        ["2026-03-10", "inviteGMS", NO_RULE, "1", "1", "0", "0", "1", "0", "0", "0", "0 %"],
     ]
-    assert totals == ["Total", "3", "3", "1", "1", "1", "0", "0", "33 %"]
+    assert totals == ["Total", "3", "3", "1", "1", "1", "0", "0", "0", "33 %"]
     assert '<svg class="report-chart"' in html
     assert html.count('<rect class="offered"') == 2  # one bar per day of the range
     assert "<title>2026-03-10: 3 offered</title>" in html
@@ -316,10 +317,11 @@ def test_the_report_downloads_as_csv(analyst, record):
             "timed_out",
             "expired",
             "cancelled",
+            "held_back",
             "conversion",
         ],
-        ["2026-03-10", "invite", "Pricing", "2", "2", "1", "0", "1", "0", "0", "0.500"],
-        ["2026-03-11", "inviteGMS", NO_RULE, "1", "1", "1", "0", "0", "0", "0", "1.000"],
+        ["2026-03-10", "invite", "Pricing", "2", "2", "1", "0", "1", "0", "0", "0", "0.500"],
+        ["2026-03-11", "inviteGMS", NO_RULE, "1", "1", "1", "0", "0", "0", "0", "0", "1.000"],
     ]
 
 
@@ -404,6 +406,7 @@ def test_the_report_is_served_over_rest(api, record):
                 "timedOut": 0,
                 "expired": 0,
                 "cancelled": 0,
+                "heldBackByPacing": 0,
                 "conversionRate": 1.0,
             },
             {
@@ -417,6 +420,7 @@ def test_the_report_is_served_over_rest(api, record):
                 "timedOut": 0,
                 "expired": 0,
                 "cancelled": 0,
+                "heldBackByPacing": 0,
                 "conversionRate": 0.0,
             },
         ],
@@ -428,6 +432,7 @@ def test_the_report_is_served_over_rest(api, record):
             "timedOut": 0,
             "expired": 0,
             "cancelled": 0,
+            "heldBackByPacing": 0,
             "conversionRate": 0.5,
         },
     }
@@ -520,6 +525,7 @@ def test_the_schema_documents_the_report(client):
         "timedOut",
         "expired",
         "cancelled",
+        "heldBackByPacing",
         "conversionRate",
     }
 
