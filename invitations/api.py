@@ -3,6 +3,7 @@ invitation report."""
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -109,11 +110,13 @@ class EngageView(APIView):
         ).first()
         if template is None:
             raise NotFound(f"no enabled invitation {values['invitation']}")
-        if why := engine.external_refusal(page=page, template=template):
-            return refused(why)
-        invitation = services.invitation_offer(
-            page=page, template=template, rule=None, data=values["data"]
-        )
+        # One transaction: pacing locks the channel until this offer is stored.
+        with transaction.atomic():
+            if why := engine.external_refusal(page=page, template=template):
+                return refused(why)
+            invitation = services.invitation_offer(
+                page=page, template=template, rule=None, data=values["data"]
+            )
         return Response({"invitationID": invitation.pk}, status=status.HTTP_202_ACCEPTED)
 
 
