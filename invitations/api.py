@@ -113,6 +113,7 @@ class EngageView(APIView):
         # One transaction: pacing locks the channel until this offer is stored.
         with transaction.atomic():
             if why := engine.external_refusal(page=page, template=template):
+                engine.gateway_refused(page=page, template=template, why=why)
                 return refused(why)
             invitation = services.invitation_offer(
                 page=page, template=template, rule=None, data=values["data"]

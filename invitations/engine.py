@@ -16,6 +16,7 @@ from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
 from invitations.memory import memories
 from invitations.models import (
+    GATEWAY,
     EngagementDecision,
     EngagementPolicy,
     EngagementRule,
@@ -76,6 +77,16 @@ def external_refusal(*, page: Page, template: InvitationTemplate) -> str | None:
     if why is None and not adapter_available(template.adapter, template.adapter_options):
         why = f"nobody is available ({template.adapter})"
     return why or pacing_refusal(template.adapter)
+
+
+def gateway_refused(*, page: Page, template: InvitationTemplate, why: str) -> None:
+    """Record why an engage was refused, as the rules' decisions are."""
+    EngagementDecision.objects.create(
+        visit_id=page.visit_id,
+        page=page,
+        event_name="engage",
+        reasons=[{"rule": GATEWAY, "template": template.slug, "offered": False, "why": why}],
+    )
 
 
 def decide(

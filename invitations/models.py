@@ -515,6 +515,10 @@ class Invitation(models.Model):
         return f"{self.template.slug} → {self.visit_id} ({self.state})"
 
 
+# The rule named by the decisions of an external strategy's engage (engage gateway).
+GATEWAY = "engage gateway"
+
+
 class EngagementDecision(models.Model):
     """Why an event did or did not lead to an invitation: the rules that matched, and what
     the policy said of each."""

@@ -10,7 +10,13 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from invitations.models import EngagementDecision, EngagementRule, Invitation, InvitationState
+from invitations.models import (
+    GATEWAY,
+    EngagementDecision,
+    EngagementRule,
+    Invitation,
+    InvitationState,
+)
 
 MAX_DAYS = 366
 # Offered through the engage gateway by an external strategy, or by a rule since deleted
@@ -142,12 +148,16 @@ def _held_back(
     ).values_list("decided_at", "reasons")
     for decided_at, reasons in decisions.iterator():
         for reason in reasons:
+            if not str(reason.get("why", "")).startswith("pacing:"):
+                continue
             found = rules.get(reason.get("rule"))
-            if found is None or not str(reason.get("why", "")).startswith("pacing:"):
+            if found is not None:
+                slug, name, pk = found.template.slug, found.name, found.pk
+            elif reason.get("rule") == GATEWAY and reason.get("template"):
+                slug, name, pk = reason["template"], NO_RULE, None
+            else:
+                continue  # a rule since deleted
+            if (template and slug != template) or (rule is not None and pk != rule):
                 continue
-            if (template and found.template.slug != template) or (
-                rule is not None and found.pk != rule
-            ):
-                continue
-            held[decided_at.astimezone(zone).date(), found.template.slug, found.name] += 1
+            held[decided_at.astimezone(zone).date(), slug, name] += 1
     return held

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from invitations.explain import explain
 from invitations.models import ChannelPacing, EngagementDecision, Invitation
-from invitations.reporting import invitation_report
+from invitations.reporting import NO_RULE, invitation_report
 from media_adapters.gwe_chat.models import AgentStatus, Chat
 from media_adapters.registry import adapter_capacity
 from tests.support.factories import rule, start_page
@@ -107,6 +107,12 @@ def test_the_engage_gateway_is_refused_past_pacing(real_chat):
     assert offered.status_code == 202, offered.content
     assert refused.status_code == 409
     assert refused.json()["reason"].startswith("pacing: 1 offer pending for 1 free slot")
+    [decision] = EngagementDecision.objects.filter(visit=second.visit)
+    assert (decision.event_name, decision.invitation) == ("engage", None)
+    assert decision.reasons[0]["why"] == refused.json()["reason"]
+    today = timezone.localdate()
+    [row] = [r for r in invitation_report(since=today, until=today).rows if r.tally.held_back]
+    assert (row.template, row.rule, row.tally.held_back) == ("invite", NO_RULE, 1)
 
 
 def test_a_busy_factor_goal_set_by_a_business_user_is_what_the_api_shows(real_chat):
