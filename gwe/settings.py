@@ -268,6 +268,8 @@ GWE_SWEEPS = {
     "media_adapters.gwe_chat.adapter.chats_watch_visitors": min(5, GWE_PRESENCE_GRACE_SECONDS),
     # Chats left waiting are passed on to another agent (media_adapters/gwe_chat).
     "media_adapters.gwe_chat.adapter.unanswered_chats_pass_on": 10,
+    # Each paced channel's figures once a minute, for the admin's last hour (invitations).
+    "invitations.pacing_state.pacing_sampled": 60,
 }
 # Media adapters by alias (docs/adapters.md): {"alias": {"BACKEND": path, "OPTIONS": {...}}}.
 # The built-in chat always; GMS when GMS_BASE_URL is set; more (or other) entries from the

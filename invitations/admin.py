@@ -7,10 +7,12 @@ from django.http import HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from invitations import admin_explain, admin_report, rendering, views
+from invitations.admin_pacing import last_hour_chart
 from invitations.models import (
     BusinessHours,
     Category,
@@ -26,6 +28,7 @@ from invitations.models import (
     TemplateTranslation,
 )
 from invitations.pacing_state import UnknownChannel, channel_pace, channels
+from invitations.pacing_state import last_hour as pacing_last_hour
 from media_adapters.registry import adapters
 
 # ---- engagement --------------------------------------------------------------------------------
@@ -451,9 +454,9 @@ class ChannelPacingAdmin(admin.ModelAdmin):
         (None, {"fields": ["channel", "enabled", "algorithm"]}),
         ("Goal", {"fields": ["optimization_target", "optimization_goal"]}),
         ("For a channel that cannot say what it can take", {"fields": ["slots", "handle_seconds"]}),
-        ("Now", {"fields": ["now"]}),
+        ("Now", {"fields": ["now", "last_hour"]}),
     ]
-    readonly_fields = ["now"]
+    readonly_fields = ["now", "last_hour"]
 
     def get_queryset(self, request):
         # A channel with no row yet is paced by the defaults: listed as such.
@@ -513,6 +516,13 @@ class ChannelPacingAdmin(admin.ModelAdmin):
         if not pace:
             return "—"
         return "no limit (not paced)" if pace.allowed is None else pace.allowed
+
+    @admin.display(description="The last hour")
+    def last_hour(self, row):
+        if not row.pk:
+            return "—"
+        now = timezone.now()
+        return last_hour_chart(pacing_last_hour(row.channel, now), now)
 
     @admin.display(description="Pacing now")
     def now(self, row):

@@ -603,3 +603,26 @@ class ChannelPacing(models.Model):
         target = self.optimization_target
         value = self.optimization_goal
         return pacing.Goal(target, pacing.DEFAULT_GOALS[target] if value is None else value / 100)
+
+
+class PacingSample(models.Model):
+    """A channel's pacing at one minute (a sweep of every process writes them; the admin
+    draws the last hour)."""
+
+    channel = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+    agents_ready = models.PositiveIntegerField()
+    free = models.PositiveIntegerField()
+    busy = models.PositiveIntegerField()
+    pending = models.PositiveIntegerField()
+    allowed = models.PositiveIntegerField(null=True)
+    acceptance_rate = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "at"], name="one_pacing_sample_a_minute")
+        ]
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} at {self.at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ from invitations.models import (
     EngagementStatus,
     Invitation,
     InvitationState,
+    PacingSample,
 )
 from media_adapters.base import Capacity
 from media_adapters.registry import adapter_capacity, adapters
@@ -123,6 +124,42 @@ def channel_pace(channel: str, *, now: datetime | None = None) -> ChannelPace:
     algorithm = pacing.algorithm_for(state, settings.algorithm)
     allowed = pacing.allowed_offers(state, pacing.aimed(settings.goal, measured), algorithm)
     return replace(pace, algorithm=algorithm, allowed=allowed)
+
+
+SAMPLES_KEPT = timedelta(days=1)
+
+
+def pacing_sampled(now: datetime | None = None) -> int:
+    """A sample of each paced channel's figures, at most one a minute whichever processes
+    sweep; samples older than a day go (a sweep: GWE_SWEEPS). How many channels it sampled."""
+    now = now or timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    PacingSample.objects.filter(at__lt=now - SAMPLES_KEPT).delete()
+    written = 0
+    for channel in channels():
+        pace = channel_pace(channel, now=now)
+        capacity = pace.capacity
+        if capacity is None:
+            continue
+        sample = PacingSample(
+            channel=channel,
+            at=minute,
+            agents_ready=capacity.agents_ready,
+            free=capacity.free,
+            busy=capacity.busy,
+            pending=pace.pending,
+            allowed=pace.allowed,
+            acceptance_rate=pace.acceptance_rate,
+        )
+        # Another process may have sampled this minute already: the first one stays.
+        PacingSample.objects.bulk_create([sample], ignore_conflicts=True)
+        written += 1
+    return written
+
+
+def last_hour(channel: str, now: datetime | None = None) -> list[PacingSample]:
+    now = now or timezone.now()
+    return list(PacingSample.objects.filter(channel=channel, at__gte=now - HOUR, at__lte=now))
 
 
 def pacing_refusal(channel: str) -> str | None:

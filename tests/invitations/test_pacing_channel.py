@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from invitations.explain import explain
-from invitations.models import ChannelPacing, EngagementDecision, Invitation
+from invitations.models import ChannelPacing, EngagementDecision, Invitation, PacingSample
+from invitations.pacing_state import last_hour, pacing_sampled
 from invitations.reporting import NO_RULE, invitation_report
 from media_adapters.gwe_chat.models import AgentStatus, Chat
 from media_adapters.registry import adapter_capacity
@@ -237,3 +238,28 @@ def test_the_report_counts_the_offers_pacing_held_back_per_day(real_chat):
     [row] = invitation_report(since=today, until=today).rows
 
     assert (row.rule, row.tally.offered, row.tally.held_back) == ("Everyone", 1, 2)
+
+
+def test_each_minute_a_channel_s_figures_are_kept_and_drawn_for_its_last_hour(
+    real_chat, staff_client
+):
+    agent(max_chats=2)
+    now = timezone.now()
+    for minutes_ago in (50, 20, 0):
+        pacing_sampled(now=now - timedelta(minutes=minutes_ago))
+    pacing_sampled(now=now)  # this minute is sampled once, whoever sweeps
+    pacing_sampled(now=now - timedelta(days=2))  # too old: gone at the next sweep
+    pacing_sampled(now=now)
+
+    samples = last_hour("gwe-chat", now)
+    row, _ = ChannelPacing.objects.get_or_create(channel="gwe-chat")
+    page = staff_client("view_channelpacing").get(
+        f"/admin/invitations/channelpacing/{row.pk}/change/"
+    )
+
+    assert [(s.free, s.pending, s.allowed) for s in samples] == [(2, 0, 2)] * 3
+    assert PacingSample.objects.filter(at__lt=now - timedelta(days=1)).count() == 0
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count("<polyline") == 3
+    assert "offers pending" in html
