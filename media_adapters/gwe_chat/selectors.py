@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gwe.models import Event, EventType, Page, Visit
 from media_adapters.base import Capacity
-from media_adapters.gwe_chat.models import OPEN_STATES, AgentStatus, Chat, ChatMessage
+from media_adapters.gwe_chat.models import OPEN_STATES, AgentStatus, Chat, ChatMessage, ChatState
 
 HOUR = timedelta(hours=1)
 
@@ -39,14 +39,22 @@ def agents_free(*, group: str, seen_within_seconds: int, now=None) -> QuerySet[A
     )
 
 
+def agents_ready(*, group: str, seen_within_seconds: int, now=None) -> QuerySet[AgentStatus]:
+    """Agents who take chats now, free or not: available, an active user of the group, their
+    console seen lately."""
+    since = (now or timezone.now()) - timedelta(seconds=seen_within_seconds)
+    return AgentStatus.objects.filter(
+        available=True, last_seen__gte=since, user__is_active=True, user__groups__name=group
+    )
+
+
 def chat_capacity(*, alias: str, group: str, seen_within_seconds: int, now=None) -> Capacity:
     """What the group's ready agents can take now, and what the last hour's chats say: their
     average length, and the share of the slots they kept in use (of today's slots)."""
     now = now or timezone.now()
-    since = now - timedelta(seconds=seen_within_seconds)
-    ready = AgentStatus.objects.filter(
-        available=True, last_seen__gte=since, user__is_active=True, user__groups__name=group
-    ).annotate(open_chats=Count("user__chats", filter=Q(user__chats__state__in=OPEN_STATES)))
+    ready = agents_ready(group=group, seen_within_seconds=seen_within_seconds, now=now).annotate(
+        open_chats=Count("user__chats", filter=Q(user__chats__state__in=OPEN_STATES))
+    )
     agents = list(ready.values_list("max_chats", "open_chats"))
     slots = sum(most for most, _ in agents)
     busy = sum(min(open_chats, most) for most, open_chats in agents)
@@ -59,10 +67,12 @@ def chat_capacity(*, alias: str, group: str, seen_within_seconds: int, now=None)
     ]
     ended = [(e - c).total_seconds() for c, e in spans if e is not None]
     in_use = sum(((e or now) - max(c, hour_ago)).total_seconds() for c, e in spans)
+    queued = Chat.objects.filter(adapter=alias, state=ChatState.WAITING, agent__isnull=True)
     return Capacity(
         agents_ready=len(agents),
         slots=slots,
         busy=busy,
+        waiting=queued.count(),
         handle_seconds=sum(ended) / len(ended) if ended else None,
         busy_factor=min(1.0, in_use / (slots * HOUR.total_seconds())) if slots and spans else None,
     )

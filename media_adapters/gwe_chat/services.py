@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from gwe.models import Page
@@ -25,6 +25,12 @@ from notifications.push import push_on_commit
 
 MAX_TEXT = 2000  # characters in one message
 PASSED_ON = "Still looking: passing you on to another adviser."
+QUEUED = (
+    "Every adviser is busy: you are number {place} in the queue, {wait} to wait. "
+    "Please stay on this page."
+)
+FROM_THE_QUEUE = "An adviser is free: connecting you."
+DEFAULT_HANDLE_SECONDS = 300.0  # a chat's length, until the last hour's are known
 NOBODY_ANSWERED = "No adviser could answer in time. Please try again in a few minutes."
 VISITOR_AWAY = "The visitor has left the site (no page open)."
 VISITOR_BACK = "The visitor is back on the site."
@@ -57,9 +63,17 @@ class Routing:
 @transaction.atomic
 def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
     """A chat for the visitor who accepted, routed to the least busy free agent of the group
-    (ties: the longest idle), and announced on that agent's console. Raises NoAgentFree."""
+    (ties: the longest idle), and announced on that agent's console. When every agent ready is
+    busy, the visitor waits in the queue, told their place and the expected wait, and the
+    next agent free takes the longest waiting (`chats_pass_on_unanswered`). Raises
+    NoAgentFree when no agent of the group is ready at all."""
     agent_status = _free_agent(routing)
-    if agent_status is None:
+    if (
+        agent_status is None
+        and not selectors.agents_ready(
+            group=routing.group, seen_within_seconds=routing.seen_within_seconds
+        ).exists()
+    ):
         raise NoAgentFree()
     chat = Chat.objects.create(
         adapter=routing.alias,
@@ -72,7 +86,7 @@ def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
         rule=context.rule or "",
         attached_data=context.attached_data,
         context=context.as_json(),
-        agent=agent_status.user,
+        agent=agent_status.user if agent_status else None,
     )
     where = context.title or context.url
     _post(
@@ -81,8 +95,28 @@ def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
         text=f"Chat started from {where}." if where else "Chat started.",
         state=ChatState.WAITING,
     )
-    push_on_commit([live.agent_told(agent_status.user_id)])
+    if agent_status is None:
+        _post(chat, sender=Sender.SYSTEM, text=_queue_place(chat, routing), state=ChatState.WAITING)
+    else:
+        push_on_commit([live.agent_told(agent_status.user_id)])
     return chat
+
+
+def _queue_place(chat: Chat, routing: Routing) -> str:
+    """What a visitor who waits for a free agent is told: their place, the expected wait."""
+    queue = Chat.objects.filter(adapter=chat.adapter, state=ChatState.WAITING, agent__isnull=True)
+    ahead = queue.filter(created_at__lt=chat.created_at).count()
+    capacity = selectors.chat_capacity(
+        alias=chat.adapter, group=routing.group, seen_within_seconds=routing.seen_within_seconds
+    )
+    handle = capacity.handle_seconds or DEFAULT_HANDLE_SECONDS
+    minutes = round((ahead + 1) * handle / max(1, capacity.slots) / 60)
+    wait = "less than a minute" if minutes < 1 else _minutes(minutes)
+    return QUEUED.format(place=ahead + 1, wait=wait)
+
+
+def _minutes(n: int) -> str:
+    return "about a minute" if n == 1 else f"about {n} minutes"
 
 
 @transaction.atomic
@@ -206,9 +240,12 @@ def chats_pass_on_unanswered(*, routing: Routing, now: datetime | None = None) -
     `wait_at_most_seconds` in all ends, and the visitor is told. How many moved or ended."""
     now = now or timezone.now()
     due = now - timedelta(seconds=routing.answer_within_seconds)
-    waiting = Chat.objects.filter(
-        adapter=routing.alias, state=ChatState.WAITING, routed_at__lte=due
-    ).order_by("routed_at")
+    # Left waiting by an agent for too long, or waiting in the queue for the next free one.
+    waiting = (
+        Chat.objects.filter(adapter=routing.alias, state=ChatState.WAITING)
+        .filter(Q(routed_at__lte=due) | Q(agent__isnull=True))
+        .order_by("created_at")
+    )
     return sum(_pass_on(chat_id, routing, now) for chat_id in waiting.values_list("pk", flat=True))
 
 
@@ -216,8 +253,9 @@ def chats_pass_on_unanswered(*, routing: Routing, now: datetime | None = None) -
 def _pass_on(chat_id: str, routing: Routing, now: datetime) -> bool:
     due = now - timedelta(seconds=routing.answer_within_seconds)
     chat = Chat.objects.select_for_update().filter(pk=chat_id, state=ChatState.WAITING).first()
-    if chat is None or chat.routed_at > due:
+    if chat is None or (chat.agent_id is not None and chat.routed_at > due):
         return False  # answered, ended or passed on meanwhile (another process swept it)
+    queued = chat.agent_id is None
     told = []
     if chat.agent_id is not None:
         AgentStatus.objects.filter(user_id=chat.agent_id).update(available=False)
@@ -236,7 +274,8 @@ def _pass_on(chat_id: str, routing: Routing, now: datetime) -> bool:
         return False
     chat.agent = agent_status.user
     chat.save(update_fields=["agent", "routed_at"])
-    _post(chat, sender=Sender.SYSTEM, text=PASSED_ON, state=ChatState.WAITING)
+    words = FROM_THE_QUEUE if queued else PASSED_ON
+    _post(chat, sender=Sender.SYSTEM, text=words, state=ChatState.WAITING)
     push_on_commit([*told, live.agent_told(agent_status.user_id)])
     return True
 
