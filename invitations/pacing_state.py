@@ -113,9 +113,11 @@ def channel_pace(channel: str, *, now: datetime | None = None) -> ChannelPace:
     )
     rate = pacing.learned_rate(lately["accepted"], lately["answered"])
     capacity = adapter_capacity(channel) or _configured(settings, offers, now)
+    failed = lately["nobody"] / lately["accepted"] if lately["accepted"] else None
+    said = capacity.abandonment if capacity else None
     measured = pacing.Measured(
         busy_factor=capacity.busy_factor if capacity else None,
-        abandonment=lately["nobody"] / lately["accepted"] if lately["accepted"] else None,
+        abandonment=said if said is not None else failed,
     )
     pace = ChannelPace(channel, settings, capacity, pending, rate, measured, "none", None)
     state = pace.state()

@@ -84,6 +84,9 @@ class Capacity:
     waiting: int = 0  # visitors who accepted and wait for someone (served first)
     handle_seconds: float | None = None  # a conversation's average length lately
     busy_factor: float | None = None  # the share of the slots in use over the last hour
+    # Of the last hour's conversations, the share whose visitor left unanswered (None: the
+    # adapter cannot say; pacing then counts the accepts whose engagement failed).
+    abandonment: float | None = None
 
     @property
     def free(self) -> int:

@@ -62,19 +62,26 @@ def chat_capacity(*, alias: str, group: str, seen_within_seconds: int, now=None)
     lately = Chat.objects.filter(adapter=alias, created_at__lt=now).filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=hour_ago)
     )
-    spans = [
-        (created, ended) for created, ended in lately.values_list("created_at", "ended_at")[:5000]
-    ]
-    ended = [(e - c).total_seconds() for c, e in spans if e is not None]
+    rows = lately.values_list("created_at", "answered_at", "ended_at", "agent_id")[:5000]
+    spans = [(created, ended) for created, _, ended, agent in rows if agent is not None]  # a slot
+    # A chat's length is from its answer to its end: the wait before it is not handling.
+    handled = [(e - a).total_seconds() for _, a, e, _ in rows if a is not None and e is not None]
     in_use = sum(((e or now) - max(c, hour_ago)).total_seconds() for c, e in spans)
     queued = Chat.objects.filter(adapter=alias, state=ChatState.WAITING, agent__isnull=True)
+    # The last hour's chats that ended with nobody having answered (the visitor left the
+    # queue, or nobody answered in time) of those that ended.
+    closed = Chat.objects.filter(adapter=alias, state=ChatState.ENDED, ended_at__gt=hour_ago)
+    unanswered = closed.aggregate(
+        all=Count("pk"), unanswered=Count("pk", filter=Q(answered_at__isnull=True))
+    )
     return Capacity(
         agents_ready=len(agents),
         slots=slots,
         busy=busy,
         waiting=queued.count(),
-        handle_seconds=sum(ended) / len(ended) if ended else None,
+        handle_seconds=sum(handled) / len(handled) if handled else None,
         busy_factor=min(1.0, in_use / (slots * HOUR.total_seconds())) if slots and spans else None,
+        abandonment=unanswered["unanswered"] / unanswered["all"] if unanswered["all"] else None,
     )
 
 

@@ -168,19 +168,29 @@ def test_the_pacing_api_says_what_is_wrong():
 
 def test_a_chat_ended_lately_teaches_the_channel_its_handle_time(real_chat):
     ada = agent(max_chats=2)
+    now = timezone.now()
     Chat.objects.create(
         visit_id="V" * 22,
         global_visit_id="G" * 22,
         agent=ada,
         state="ended",
-        created_at=timezone.now() - timedelta(minutes=10),
-        ended_at=timezone.now() - timedelta(minutes=6),
+        created_at=now - timedelta(minutes=11),
+        answered_at=now - timedelta(minutes=10),
+        ended_at=now - timedelta(minutes=6),
+    )
+    Chat.objects.create(  # left the queue after 2 minutes, nobody having answered
+        visit_id="W" * 22,
+        global_visit_id="H" * 22,
+        state="ended",
+        created_at=now - timedelta(minutes=5),
+        ended_at=now - timedelta(minutes=3),
     )
     capacity = adapter_capacity("gwe-chat")
 
     assert capacity is not None
     assert capacity.handle_seconds == pytest.approx(240, abs=1)
-    assert capacity.busy_factor == pytest.approx(240 / (2 * 3600), abs=0.001)
+    assert capacity.abandonment == 0.5
+    assert capacity.busy_factor == pytest.approx(300 / (2 * 3600), abs=0.001)  # an agent's
 
 
 def test_a_business_user_sees_each_channel_pacing_now_and_sets_its_goal(real_chat, staff_client):
