@@ -4,6 +4,7 @@ the chat's sockets once the transaction commits (notifications/push.py, live.py)
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -177,7 +178,17 @@ def chat_end(*, chat_id: str, by: str, agent=None, why: str = "") -> Chat | None
     _post(chat, sender=Sender.SYSTEM, text=words, state=ChatState.ENDED)
     if chat.agent_id:
         push_on_commit([live.agent_told(chat.agent_id)])
+        # A slot is free: the longest waiting visitor of the queue need not wait for the sweep.
+        transaction.on_commit(partial(_queue_moves, chat.adapter))
     return chat
+
+
+def _queue_moves(alias: str) -> None:
+    from media_adapters.registry import adapters
+
+    adapter = adapters().get(alias)
+    if adapter is not None and hasattr(adapter, "routing"):
+        chats_pass_on_unanswered(routing=adapter.routing)
 
 
 def chats_watch_visitors(*, alias: str, now: datetime | None = None) -> int:

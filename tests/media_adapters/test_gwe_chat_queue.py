@@ -23,7 +23,9 @@ def said(chat_id: str) -> list[str]:
     return list(Chat.objects.get(pk=chat_id).messages.values_list("text", flat=True))
 
 
-def test_visitors_wait_in_line_and_the_next_free_agent_takes_the_first(chat_adapter):
+def test_visitors_wait_in_line_and_the_next_free_agent_takes_the_first(
+    chat_adapter, django_capture_on_commit_callbacks
+):
     ada = make_agent("ada", max_chats=1)
     busy = make_chat(ada)
 
@@ -34,8 +36,8 @@ def test_visitors_wait_in_line_and_the_next_free_agent_takes_the_first(chat_adap
     assert "about 10 minutes to wait" in said(second.reference)[-1]  # 2 chats of 300 s, one slot
     assert waiting() == 2
 
-    services.chat_end(chat_id=busy.pk, by=Sender.AGENT, agent=ada)
-    unanswered_chats_pass_on()  # the server's sweep, every few seconds
+    with django_capture_on_commit_callbacks(execute=True):
+        services.chat_end(chat_id=busy.pk, by=Sender.AGENT, agent=ada)  # at once, no sweep
 
     taken = Chat.objects.get(pk=first.reference)
     assert (taken.agent, taken.state) == (ada, ChatState.WAITING)
@@ -51,3 +53,16 @@ def test_with_nobody_ready_at_all_nobody_is_put_in_line(chat_adapter):
         start(chat_adapter)
 
     assert not Chat.objects.exists()
+
+
+def test_the_sweep_gives_a_waiting_visitor_an_agent_who_comes_back(chat_adapter):
+    ada = make_agent("ada", max_chats=1)
+    make_chat(ada)
+    waiting = start(chat_adapter)
+    make_agent("bob", max_chats=1)  # another agent says they are Available
+
+    unanswered_chats_pass_on()  # the server's sweep, every few seconds
+
+    taken = Chat.objects.select_related("agent").get(pk=waiting.reference)
+    assert taken.agent is not None
+    assert taken.agent.username == "bob"
