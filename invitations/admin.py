@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from invitations import admin_explain, admin_report, rendering, views
+from invitations import admin_explain, admin_report, pacing, rendering, views
 from invitations.admin_pacing import last_hour_chart
 from invitations.models import (
     BusinessHours,
@@ -490,7 +490,7 @@ class ChannelPacingAdmin(admin.ModelAdmin):
     @admin.display(description="goal")
     def goal_said(self, row):
         goal = row.goal
-        label = "abandonment ≤" if goal.target == "ABANDONMENT_RATE" else "busy"
+        label = "abandonment ≤" if goal.target == pacing.ABANDONMENT_RATE else "busy"
         return f"{label} {goal.value:.0%}"
 
     @admin.display(description="agents")

@@ -14,7 +14,7 @@ from invitations.models import (
     EngagementRule,
     InvitationTemplate,
 )
-from invitations.rules import compiled, conditions_set
+from invitations.rules import compiled
 from invitations.schedule import WeeklySchedule
 
 PAGES_KEPT = 10_000
@@ -33,14 +33,13 @@ class Configuration:
     # and those that name none. An event costs nothing for the rules it cannot match.
     by_event: dict[str, list[EngagementRule]] = field(default_factory=dict)
     any_event: list[EngagementRule] = field(default_factory=list)
+    # The categories of the pages seen lately: a page sends many events with one URL and title.
+    pages: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.any_event[:] = [rule for rule in self.rules if not rule.event_name]
         for name in {rule.event_name for rule in self.rules if rule.event_name}:
             self.by_event[name] = [r for r in self.rules if r.event_name in ("", name)]
-
-    # The categories of the pages seen lately: a page sends many events with one URL and title.
-    pages: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def rules_for(self, event_name: str) -> list[EngagementRule]:
         return self.by_event.get(event_name, self.any_event)
@@ -72,7 +71,6 @@ def _load() -> Configuration:
         # more than all of a rule's other conditions together (tests/bench/engagement.py).
         names = frozenset(c.name for c in rule.categories.all())
         rule.category_names = names  # type: ignore[attr-defined]
-        rule.conditions_set = conditions_set(rule)  # type: ignore[attr-defined]
         rule.tests = compiled(rule, shared)  # type: ignore[attr-defined]
     schedules = {
         h.pk: WeeklySchedule.of(h)

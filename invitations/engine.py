@@ -73,10 +73,15 @@ def external_refusal(*, page: Page, template: InvitationTemplate) -> str | None:
         event_name="engage", categories=[], url=page.url, title=page.title, timestamp=now
     )
     facts = VisitFacts(visit=page.visit, page=page, trigger=trigger, now=now)
-    why = refusal(limits_for(None, configuration().policy), facts)
-    if why is None and not adapter_available(template.adapter, template.adapter_options):
-        why = f"nobody is available ({template.adapter})"
-    return why or pacing_refusal(template.adapter)
+    return refusal(limits_for(None, configuration().policy), facts) or channel_refusal(template)
+
+
+def channel_refusal(template: InvitationTemplate) -> str | None:
+    """Why the template's channel cannot take an offer now: nobody is available, or pacing
+    holds it back (the channel then locked until the offer is stored)."""
+    if not adapter_available(template.adapter, template.adapter_options):
+        return f"nobody is available ({template.adapter})"
+    return pacing_refusal(template.adapter)
 
 
 def gateway_refused(*, page: Page, template: InvitationTemplate, why: str) -> None:
@@ -101,12 +106,7 @@ def decide(
         if config.mode == EngagementPolicy.Mode.EXTERNAL:
             reasons.append(Reason(rule.name, False, "an external strategy decides (webhook)"))
             continue
-        why = refusal(limits_for(rule, config.policy), facts)
-        template = rule.template
-        if why is None and not adapter_available(template.adapter, template.adapter_options):
-            why = f"nobody is available ({template.adapter})"
-        if why is None:
-            why = pacing_refusal(template.adapter)
+        why = refusal(limits_for(rule, config.policy), facts) or channel_refusal(rule.template)
         if why is not None:
             reasons.append(Reason(rule.name, False, why))
             continue

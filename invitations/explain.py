@@ -13,7 +13,7 @@ from gwe.models import Event, Page, Visit
 from invitations.config import Configuration, configuration
 from invitations.facts import Trigger, VisitFacts
 from invitations.models import EngagementPolicy, EngagementRule
-from invitations.pacing_state import UnknownChannel, channel_pace
+from invitations.pacing_state import pacing_said
 from invitations.policy import limits_for, refusal
 from invitations.rules import Check, checks
 from media_adapters.registry import adapter_available
@@ -150,12 +150,5 @@ def verdict_of(
         available=adapter_available(template.adapter, template.adapter_options),
         external=config.mode == EngagementPolicy.Mode.EXTERNAL,
         preempted_by=preempted_by,
-        paced=_paced(template.adapter),
+        paced=pacing_said(template.adapter),
     )
-
-
-def _paced(channel: str) -> str | None:
-    try:
-        return channel_pace(channel).refusal()
-    except UnknownChannel:
-        return None

@@ -164,16 +164,21 @@ def last_hour(channel: str, now: datetime | None = None) -> list[PacingSample]:
     return list(PacingSample.objects.filter(channel=channel, at__gte=now - HOUR, at__lte=now))
 
 
+def pacing_said(channel: str) -> str | None:
+    """Why pacing would hold an offer on the channel back now, or None (an unknown alias is
+    refused as unavailable before pacing is asked)."""
+    if channel not in adapters():
+        return None
+    return channel_pace(channel).refusal()
+
+
 def pacing_refusal(channel: str) -> str | None:
-    """Why pacing holds an offer on the channel back now, or None. In the offer's
-    transaction, the channel's row locked: offers on one channel are decided one at a time,
-    in every process, each seeing those before it."""
-    ChannelPacing.objects.get_or_create(channel=channel)
-    ChannelPacing.objects.select_for_update().filter(channel=channel).first()
-    try:
-        return channel_pace(channel).refusal()
-    except UnknownChannel:
-        return None  # offers on an unknown alias are refused as unavailable before this
+    """`pacing_said`, in the offer's transaction with the channel's row locked: offers on one
+    channel are decided one at a time, in every process, each seeing those before it."""
+    if channel in adapters():
+        ChannelPacing.objects.get_or_create(channel=channel)
+        ChannelPacing.objects.select_for_update().filter(channel=channel).first()
+    return pacing_said(channel)
 
 
 def _configured(settings: ChannelPacing, offers, now: datetime) -> Capacity | None:

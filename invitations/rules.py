@@ -89,12 +89,9 @@ def _value(rule: EngagementRule, name: str):
 
 
 def conditions_set(rule: EngagementRule) -> list[Condition]:
-    """The conditions the rule sets, in CONDITIONS' order: compiled with the configuration
-    (invitations/config.py), so that an event asks a rule only what it says."""
-    compiled = getattr(rule, "conditions_set", None)
-    if compiled is None:
-        compiled = [condition for condition in CONDITIONS if SETS[condition](rule)]
-    return compiled
+    """The conditions the rule sets, in CONDITIONS' order (what `compiled` makes tests of):
+    an event asks a rule only what it says."""
+    return [condition for condition in CONDITIONS if SETS[condition](rule)]
 
 
 # re keeps only 512 compiled patterns: past that, with many rules, every search would compile

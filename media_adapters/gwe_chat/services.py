@@ -184,11 +184,11 @@ def chat_end(*, chat_id: str, by: str, agent=None, why: str = "") -> Chat | None
 
 
 def _queue_moves(alias: str) -> None:
-    from media_adapters.registry import adapters
+    from media_adapters.gwe_chat.adapter import chat_adapters  # it imports this module
 
-    adapter = adapters().get(alias)
-    if adapter is not None and hasattr(adapter, "routing"):
-        chats_pass_on_unanswered(routing=adapter.routing)
+    for adapter in chat_adapters():
+        if adapter.alias == alias:
+            chats_pass_on_unanswered(routing=adapter.routing)
 
 
 def chats_watch_visitors(*, alias: str, now: datetime | None = None) -> int:
