@@ -62,7 +62,7 @@ NOT_ANSWERING = "Our contact center is not answering right now. Please try again
 UNEXPECTED = "Sorry, we cannot connect you this way right now."
 
 
-class GmsAdapter(MediaAdapter):
+class GmsAdapter(http.AskedAvailability, MediaAdapter):
     """OPTIONS: base_url (GMS, e.g. http://gms:8080), service_name (samples_new), gms_user
     (sent in the gms_user header; the visitor's globalVisitID when blank), timeout (s),
     retries (for requests that surely never reached GMS), availability_path (GET it to ask
@@ -110,11 +110,6 @@ class GmsAdapter(MediaAdapter):
         if resolved["open"] not in (Engagement.Open.POPUP, Engagement.Open.EMBED):
             raise ValidationError("open must be popup or embed")
         return resolved
-
-    # ---- availability ------------------------------------------------------------------------
-
-    def is_available(self, options: dict[str, Any]) -> bool:
-        return self.availability() if self.availability else True
 
     # ---- start and cancel --------------------------------------------------------------------
 

@@ -9,10 +9,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from media_adapters.base import Capacity
 
 logger = logging.getLogger(__name__)
 
@@ -113,19 +116,36 @@ def post_signed_json(
     )
 
 
+@dataclass(frozen=True)
+class Said:
+    """An availability check's answer: whether someone is there, and the capacity it reported
+    (None when it reported none, or not in a form pacing can use)."""
+
+    available: bool
+    capacity: Capacity | None = None
+
+
+NOBODY = Said(available=False)
+
+
 class Availability:
     """Whether someone is there to answer, asked of a URL: a 2xx whose JSON does not say
     `{"available": false}` means yes; anything else (an error status, no answer, not JSON)
-    means no. The answer is kept `cache_seconds`, as it is asked on every engagement
-    decision; while it is being asked again, other callers get the previous answer rather
-    than wait for a slow server."""
+    means no. The JSON may also say how much the channel takes now, for pacing:
+    `{"slots": 6, "busy": 4, "agentsReady": 3, "waiting": 0, "handleSeconds": 240}` (`slots`
+    and `busy` needed, the others optional). The answer is kept `cache_seconds`, as it is
+    asked on every engagement decision; while it is being asked again, other callers get the
+    previous answer rather than wait for a slow server."""
 
     def __init__(self, client: httpx.Client, url: str, *, cache_seconds: float) -> None:
         self.client, self.url, self.cache_seconds = client, url, cache_seconds
-        self._answer: tuple[float, bool] | None = None  # (when answered, what was said)
+        self._answer: tuple[float, Said] | None = None  # (when answered, what was said)
         self._asking = threading.Lock()
 
     def __call__(self) -> bool:
+        return self.said().available
+
+    def said(self) -> Said:
         previous = self._answer
         if previous and self._fresh(previous):
             return previous[1]
@@ -136,23 +156,75 @@ class Availability:
         try:
             answer = self._answer  # asked while this one waited?
             if answer is None or not self._fresh(answer):
-                available = self._ask()
-                answer = self._answer = (time.monotonic(), available)
+                said = self._ask()
+                answer = self._answer = (time.monotonic(), said)  # kept from when answered
             return answer[1]
         finally:
             self._asking.release()
 
-    def _fresh(self, answer: tuple[float, bool]) -> bool:
+    def _fresh(self, answer: tuple[float, Said]) -> bool:
         return time.monotonic() - answer[0] < self.cache_seconds
 
-    def _ask(self) -> bool:
+    def _ask(self) -> Said:
         try:
             response = self.client.get(self.url)
             body = response.json() if response.content else {}
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("availability %s: %s", self.url, exc)
-            return False
+            return NOBODY
         if not response.is_success:
             logger.warning("availability %s: %s", self.url, describe(response))
-            return False
-        return not (isinstance(body, dict) and body.get("available") is False)
+            return NOBODY
+        if not isinstance(body, dict):
+            return Said(available=True)
+        return Said(available=body.get("available") is not False, capacity=self._capacity(body))
+
+    def _capacity(self, body: dict[str, Any]) -> Capacity | None:
+        if "slots" not in body and "busy" not in body:
+            return None
+        counts = {
+            name: _count(body.get(name, default))
+            for name, default in (("slots", None), ("busy", None), ("waiting", 0))
+        }
+        counts["agentsReady"] = _count(body.get("agentsReady", counts["slots"]))
+        handle = body.get("handleSeconds")
+        usable = None not in counts.values() and (handle is None or _positive(handle))
+        if not usable:
+            logger.warning("availability %s: a capacity pacing cannot use: %s", self.url, body)
+            return None
+        slots, busy = int(counts["slots"] or 0), int(counts["busy"] or 0)
+        return Capacity(
+            agents_ready=int(counts["agentsReady"] or 0),
+            slots=slots,
+            busy=min(busy, slots),
+            waiting=int(counts["waiting"] or 0),
+            handle_seconds=float(handle) if handle is not None else None,
+        )
+
+
+class AskedAvailability:
+    """For an adapter whose `availability` (None: not configured) is asked of a URL: whether
+    it is available, and the capacity the answer reported."""
+
+    availability: Availability | None
+
+    def is_available(self, options: dict[str, Any]) -> bool:
+        return self.availability() if self.availability else True
+
+    def capacity(self, options: dict[str, Any]) -> Capacity | None:
+        return self.availability.said().capacity if self.availability else None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _positive(value: object) -> bool:
+    return _number(value) and float(value) > 0  # type: ignore[arg-type]
+
+
+def _count(value: object) -> int | None:
+    """A count of things (a whole number, at least 0), or None when it is not one."""
+    if not _number(value) or float(value) != int(value) or int(value) < 0:  # type: ignore[arg-type, call-overload]
+        return None
+    return int(value)  # type: ignore[call-overload]

@@ -13,7 +13,7 @@ from media_adapters.base import REQUIRED, Engagement, EngagementContext, MediaAd
 OPEN = (Engagement.Open.POPUP, Engagement.Open.EMBED)
 
 
-class UrlAdapter(MediaAdapter):
+class UrlAdapter(http.AskedAvailability, MediaAdapter):
     """OPTIONS: url (the widget), open (popup or embed), available (false: never offered),
     availability_url (GET, as the webhook adapter's: 2xx and not {"available": false} means
     someone is there; blank: assumed), availability_cache_seconds, timeout (s, for that GET).
@@ -62,9 +62,7 @@ class UrlAdapter(MediaAdapter):
         return resolved
 
     def is_available(self, options: dict[str, Any]) -> bool:
-        if not self.options["available"]:
-            return False
-        return self.availability() if self.availability else True
+        return bool(self.options["available"]) and super().is_available(options)
 
     def start(self, context: EngagementContext) -> Engagement:
         """The widget's URL: its own query, then the template's params, then the attached

@@ -14,10 +14,11 @@ REFUSED = "Sorry, the service could not take your request."
 OPEN = (Engagement.Open.POPUP, Engagement.Open.EMBED)
 
 
-class WebhookAdapter(MediaAdapter):
+class WebhookAdapter(http.AskedAvailability, MediaAdapter):
     """OPTIONS: url, secret (signs each body: X-GWE-Signature: sha256=HMAC(secret, body)),
     timeout (s), attempts, backoff (s, doubled each time), availability_url (GET: 2xx and not
-    {"available": false} means someone is there; blank: assumed), availability_cache_seconds.
+    {"available": false} means someone is there, and its `slots`/`busy` are the capacity;
+    blank: assumed), availability_cache_seconds.
     TEMPLATE_OPTIONS: open (popup or embed: how a URL the service answers opens, unless the
     reply says)."""
 
@@ -55,9 +56,6 @@ class WebhookAdapter(MediaAdapter):
         if resolved["open"] not in OPEN:
             raise ValidationError("open must be popup or embed")
         return resolved
-
-    def is_available(self, options: dict[str, Any]) -> bool:
-        return self.availability() if self.availability else True
 
     def start(self, context: EngagementContext) -> Engagement:
         reply = self._post(context.as_json())

@@ -15,6 +15,7 @@ from invitations.reporting import NO_RULE, invitation_report
 from media_adapters.gwe_chat.models import AgentStatus, Chat
 from media_adapters.registry import adapter_capacity
 from tests.support.factories import rule, start_page
+from tests.support.fake_http import FakeHttpServer, Reply
 
 pytestmark = pytest.mark.django_db
 CHAT = {"gwe-chat": {"BACKEND": "media_adapters.gwe_chat.GweChatAdapter"}}
@@ -139,6 +140,34 @@ def test_a_channel_that_cannot_say_is_paced_by_the_slots_set_for_it():
 
     assert (set_up["agentsReady"], set_up["freeCapacity"]) == (2, 2)
     assert set_up["allowedOffers"] >= 2
+
+
+def test_a_channel_whose_availability_check_reports_capacity_is_paced_by_it(settings):
+    service = FakeHttpServer()
+    service.reply(Reply(200, {"slots": 4, "busy": 3, "agentsReady": 2}), path="/available")
+    service.reply(Reply(200, {"available": True}), path="/available")
+    settings.GWE_MEDIA_ADAPTERS = {
+        **settings.GWE_MEDIA_ADAPTERS,
+        "crm": {
+            "BACKEND": "media_adapters.webhook.WebhookAdapter",
+            "OPTIONS": {
+                "url": service.url + "/engage",
+                "secret": "s",
+                "availability_url": service.url + "/available",
+                "availability_cache_seconds": 0,
+            },
+        },
+    }
+    ChannelPacing.objects.create(channel="crm", slots=10)  # what it reports comes first
+    reader = api("view_channelpacing")
+    try:
+        reported = pacing_of(reader, "crm")
+        configured = pacing_of(reader, "crm")  # the next answer reports none
+    finally:
+        service.close()
+
+    assert (reported["agentsReady"], reported["freeCapacity"]) == (2, 1)
+    assert (configured["agentsReady"], configured["freeCapacity"]) == (10, 10)
 
 
 def test_nobody_ready_lets_no_visitor_initiated_engagement_through(real_chat):
