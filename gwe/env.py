@@ -86,6 +86,21 @@ def env_json_object(name: str) -> dict:
     return value
 
 
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+FILE = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def mailer(backend: str, *, file_path: str, **smtp: object) -> dict:
+    """MAILERS' entry for a backend: each takes only its own options."""
+    if backend in (SMTP, "smtp"):
+        return {"BACKEND": SMTP, "OPTIONS": {**smtp, "timeout": 10}}
+    if backend in (FILE, "file"):
+        if not file_path:
+            raise ImproperlyConfigured("GWE_EMAIL_FILE_PATH is needed by the file email backend")
+        return {"BACKEND": FILE, "OPTIONS": {"file_path": file_path}}
+    return {"BACKEND": backend}
+
+
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 
 

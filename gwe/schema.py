@@ -234,6 +234,16 @@ ENGAGEMENT = obj(
         "open": text(enum=[Engagement.Open.POPUP, Engagement.Open.EMBED]),
         "choices": {"type": "array", "items": text()},
         "error": text("why it failed, for the visitor"),
+        "instead": obj(
+            {
+                "text": text("to show the visitor"),
+                "url": text("to open, as `open` says"),
+                "open": text(enum=[Engagement.Open.POPUP, Engagement.Open.EMBED]),
+                "choices": {"type": "array", "items": text()},
+            },
+            required=("url",),
+            description="when it failed: what the visitor may do instead (leave a message)",
+        ),
     },
     required=("status",),
     description="What the media adapter made of the accept: what the visitor sees next.",

@@ -15,6 +15,7 @@ from gwe.env import (
     env_origins,
     env_str,
     load_env_file,
+    mailer,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -238,6 +239,21 @@ GWE_VISIT_TIMEOUT_SECONDS = env_int("GWE_VISIT_TIMEOUT_SECONDS", 30 * 60, minimu
 GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
 # A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
 GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
+# Messages visitors leave when nobody can answer are also emailed here (comma-separated
+# addresses; empty: they are only listed in the console and the admin).
+GWE_MESSAGES_EMAIL_TO = env_list("GWE_MESSAGES_EMAIL_TO")
+MAILERS = {
+    "default": mailer(
+        env_str("GWE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        host=env_str("GWE_EMAIL_HOST", "localhost"),
+        port=env_int("GWE_EMAIL_PORT", 25, minimum=1),
+        username=env_str("GWE_EMAIL_USER"),
+        password=env_str("GWE_EMAIL_PASSWORD"),
+        use_tls=env_bool("GWE_EMAIL_TLS"),
+        file_path=env_str("GWE_EMAIL_FILE_PATH"),  # the file backend's folder
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("GWE_EMAIL_FROM", "gwe@localhost")
 # How long a page's (or a chat's) long poll waits before answering with nothing, when it has
 # no WebSocket: under the idle timeout of the proxies and load balancers in front of GWE.
 GWE_LONG_POLL_SECONDS = env_int("GWE_LONG_POLL_SECONDS", 25, minimum=1)

@@ -243,6 +243,9 @@ def _engaged(
     else:
         assert failure is not None
         shown = {"status": EngagementStatus.FAILED.value, "error": failure.message}
+        instead = failure.instead
+        if instead is not None and instead.url and SAFE_URL.match(instead.url):
+            shown["instead"] = instead.for_visitor()
         detail, name, reason = failure.detail, "EngagementFailed", failure.detail
     now = timezone.now()
     with transaction.atomic():

@@ -96,11 +96,20 @@ class Capacity:
 class AdapterError(Exception):
     """The engagement could not start. `message` is for the visitor; `detail` is for the
     record. A transient error (nobody free, a timeout) may succeed later; a permanent one
-    (refused as invalid, not configured) will not."""
+    (refused as invalid, not configured) will not. `instead` is what the visitor may do
+    instead (leave a message), opened as the engagement would have been."""
 
-    def __init__(self, message: str, *, permanent: bool, detail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        detail: str = "",
+        instead: "Engagement | None" = None,
+    ) -> None:
         super().__init__(message)
         self.message, self.permanent, self.detail = message, permanent, detail or message
+        self.instead = instead
 
 
 class MediaAdapter:

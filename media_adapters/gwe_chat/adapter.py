@@ -8,7 +8,7 @@ from media_adapters.base import (
     EngagementContext,
     MediaAdapter,
 )
-from media_adapters.gwe_chat import selectors, services
+from media_adapters.gwe_chat import left_messages, selectors, services
 from media_adapters.gwe_chat.models import Sender
 from media_adapters.gwe_chat.tokens import visitor_token
 from media_adapters.registry import adapters
@@ -17,6 +17,7 @@ CHAT_PAGE = "/server/resources/chat.html"
 DEFAULT_GROUP = "agents"
 CONNECTING = "Connecting you to an adviser…"
 NOBODY_FREE = "No adviser is free right now. Please try again in a few minutes."
+LEAVE_A_MESSAGE = "No adviser is free right now: leave us a message."
 
 
 class GweChatAdapter(MediaAdapter):
@@ -66,8 +67,14 @@ class GweChatAdapter(MediaAdapter):
         try:
             chat = services.chat_start(context=context, routing=self.routing)
         except services.NoAgentFree:
+            leave = left_messages.message_page(
+                visit_id=context.visit_id, page_id=context.page_id, alias=self.alias
+            )
             raise AdapterError(
-                NOBODY_FREE, permanent=False, detail="no agent of the group is free"
+                NOBODY_FREE,
+                permanent=False,
+                detail="no agent of the group is free",
+                instead=Engagement(text=LEAVE_A_MESSAGE, url=leave, open=Engagement.Open.EMBED),
             ) from None
         return self._chat_page(chat.pk)
 

@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
-from media_adapters.gwe_chat import services
-from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, Sender
+from media_adapters.gwe_chat import left_messages, services
+from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, LeftMessage, Sender
 
 
 class ChatMessageInline(admin.TabularInline):
@@ -73,3 +74,89 @@ class AgentStatusAdmin(admin.ModelAdmin):
     list_filter = ["available"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = "answered"
+    parameter_name = "answered"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not yet"), ("yes", "Answered")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(LeftMessage)
+class LeftMessageAdmin(admin.ModelAdmin):
+    """The messages visitors left when nobody could answer: an agent takes one, answers the
+    visitor by email or phone, and marks it answered."""
+
+    list_display = [
+        "created_at",
+        "name",
+        "contact",
+        "call_back",
+        "excerpt",
+        "page_link",
+        "taken_by",
+        "answered_at",
+    ]
+    list_filter = [AnsweredFilter, "call_back", "taken_by"]
+    search_fields = ["name", "email", "phone", "text", "visit_id", "identity_id"]
+    search_help_text = "A name, email, phone, words of the message, a visit or identity ID."
+    date_hierarchy = "created_at"
+    list_select_related = ["taken_by"]
+    fields = readonly_fields = (
+        "created_at",
+        "name",
+        "email",
+        "phone",
+        "call_back",
+        "text",
+        "page_link",
+        "title",
+        "language",
+        "visit_id",
+        "identity_id",
+        "chat",
+        "taken_by",
+        "taken_at",
+        "answered_at",
+        "emailed_at",
+        "email_error",
+    )
+    actions = ["take", "mark_answered"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # left by visitors
+
+    @admin.display(description="message")
+    def excerpt(self, message: LeftMessage) -> str:
+        return Truncator(message.text).chars(80)
+
+    @admin.display(description="page", ordering="url")
+    def page_link(self, message: LeftMessage) -> str:
+        if not message.url:
+            return "-"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer">{}</a>',
+            message.url,
+            message.title or message.url,
+        )
+
+    @admin.action(description="I will answer the selected messages", permissions=["change"])
+    def take(self, request, queryset) -> None:
+        taken = left_messages.messages_take(
+            ids=list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        self.message_user(request, f"You took {taken} message(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark the selected messages answered", permissions=["change"])
+    def mark_answered(self, request, queryset) -> None:
+        done = left_messages.messages_answered(
+            ids=list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        self.message_user(request, f"{done} message(s) marked answered.", messages.SUCCESS)

@@ -149,3 +149,64 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} #{self.seq}"
+
+
+class LeftMessage(models.Model):
+    """What a visitor left when nobody could answer (no adviser free, or tired of waiting in
+    the queue): how to reach them and what they want, for an agent to take and answer."""
+
+    id = models.CharField(
+        "message ID", primary_key=True, max_length=ID_LENGTH, default=new_id, editable=False
+    )
+    adapter = models.CharField(max_length=64, default="gwe-chat")
+    # Kept by id, like a chat's: the message outlives the tracking data it came from.
+    visit_id = models.CharField("visit ID", max_length=ID_LENGTH, db_index=True)
+    page_id = models.CharField("page ID", max_length=ID_LENGTH, blank=True)
+    global_visit_id = models.CharField("global visit ID", max_length=ID_LENGTH, blank=True)
+    identity_id = models.CharField("identity ID", max_length=190, blank=True, db_index=True)
+    chat = models.ForeignKey(
+        Chat,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="left_messages",
+        help_text="The chat the visitor was waiting in, if any.",
+    )
+    name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    call_back = models.BooleanField(
+        "call me back", default=False, help_text="The visitor asks to be called back."
+    )
+    text = models.TextField("message")
+    url = models.URLField("page", max_length=2048, blank=True)
+    title = models.CharField("page title", max_length=512, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    created_at = models.DateTimeField("left at", default=timezone.now, db_index=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agent who answers it.",
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was sent to GWE_MESSAGES_EMAIL_TO."
+    )
+    email_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "message left"
+        verbose_name_plural = "messages left"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.text[:40]}"
+
+    @property
+    def contact(self) -> str:
+        return " · ".join(filter(None, [self.email, self.phone]))

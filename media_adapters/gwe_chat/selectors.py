@@ -4,12 +4,19 @@ console shows beside a chat (the visitor's pages, events, invitation and earlier
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from gwe.models import Event, EventType, Page, Visit
 from media_adapters.base import Capacity
-from media_adapters.gwe_chat.models import OPEN_STATES, AgentStatus, Chat, ChatMessage, ChatState
+from media_adapters.gwe_chat.models import (
+    OPEN_STATES,
+    AgentStatus,
+    Chat,
+    ChatMessage,
+    ChatState,
+    LeftMessage,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -69,10 +76,12 @@ def chat_capacity(*, alias: str, group: str, seen_within_seconds: int, now=None)
     in_use = sum(((e or now) - max(c, hour_ago)).total_seconds() for c, e in spans)
     queued = Chat.objects.filter(adapter=alias, state=ChatState.WAITING, agent__isnull=True)
     # The last hour's chats that ended with nobody having answered (the visitor left the
-    # queue, or nobody answered in time) of those that ended.
+    # queue, or nobody answered in time) of those that ended. A visitor who left a message
+    # instead of waiting was answered another way: not abandoned.
     closed = Chat.objects.filter(adapter=alias, state=ChatState.ENDED, ended_at__gt=hour_ago)
-    unanswered = closed.aggregate(
-        all=Count("pk"), unanswered=Count("pk", filter=Q(answered_at__isnull=True))
+    left = Exists(LeftMessage.objects.filter(chat_id=OuterRef("pk")))
+    unanswered = closed.annotate(left=left).aggregate(
+        all=Count("pk"), unanswered=Count("pk", filter=Q(answered_at__isnull=True, left=False))
     )
     return Capacity(
         agents_ready=len(agents),
@@ -128,6 +137,15 @@ def chat_for_agent(*, chat_id: str, user_id: int | None) -> Chat | None:
 
 def chat_exists(*, chat_id: str) -> bool:
     return Chat.objects.filter(pk=chat_id).exists()
+
+
+def chat_where(*, chat_id: str) -> dict[str, str] | None:
+    """The chat's visit, page and adapter alias; None for a chat that does not exist."""
+    row = Chat.objects.filter(pk=chat_id).values_list("visit_id", "page_id", "adapter").first()
+    if row is None:
+        return None
+    visit_id, page_id, alias = row
+    return {"visit_id": visit_id, "page_id": page_id or "", "adapter": alias}
 
 
 def chat_is_open(*, chat_id: str) -> bool:

@@ -6,6 +6,7 @@ from media_adapters.gwe_chat import views
 # Included at the root of gwe/urls.py, before the /server/resources/<name>.html route.
 urlpatterns = [
     path("server/resources/chat.html", views.visitor_chat, name="chat-visitor"),
+    path("server/resources/message.html", views.leave_message, name="chat-leave-message"),
     path("agent/", views.console, name="agent-console"),
     # Agents need not be staff: they log in here, not through the admin's form.
     path(

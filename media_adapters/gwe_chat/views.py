@@ -4,10 +4,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from gwe.embedding import embeddable
-from media_adapters.gwe_chat import access, selectors, services, tokens
+from media_adapters.gwe_chat import access, left_messages, selectors, services, tokens
+from media_adapters.gwe_chat.forms import LeaveMessageForm
 
 
 @require_GET
@@ -16,17 +18,55 @@ def visitor_chat(request: HttpRequest) -> HttpResponse:
     """The visitor's side of a chat, shown in the invitation's iframe on the customer's page."""
     chat_id = request.GET.get("chat", "")[:64]
     token = request.GET.get("token", "")[:200]
-    if tokens.visitor_token_valid(chat_id, token):
-        runtime = {
-            "chat": chat_id,
-            "token": token,
-            "socket": f"/server/ws/chat/{chat_id}",
-            "maxText": services.MAX_TEXT,
-        }
-        response = render(request, "chat/visitor.html", {"runtime": runtime})
-    else:
-        response = render(request, "chat/visitor.html", {"refused": True}, status=403)
-    return response
+    if not tokens.visitor_token_valid(chat_id, token):
+        return render(request, "chat/visitor.html", {"refused": True}, status=403)
+    runtime = {
+        "chat": chat_id,
+        "token": token,
+        "socket": f"/server/ws/chat/{chat_id}",
+        "maxText": services.MAX_TEXT,
+        "leaveMessage": _leave_message_page(chat_id),
+    }
+    return render(request, "chat/visitor.html", {"runtime": runtime})
+
+
+def _leave_message_page(chat_id: str) -> str:
+    """Where a visitor who would rather not wait leaves a message ("" for no such chat)."""
+    where = selectors.chat_where(chat_id=chat_id)
+    if where is None:
+        return ""
+    return left_messages.message_page(
+        visit_id=where["visit_id"],
+        page_id=where["page_id"],
+        alias=where["adapter"],
+        chat_id=chat_id,
+    )
+
+
+@csrf_exempt  # the signed token is the credential: the page is framed on other sites
+@require_http_methods(["GET", "POST"])
+@embeddable
+def leave_message(request: HttpRequest) -> HttpResponse:
+    """*Leave a message*: shown in the invitation's frame when nobody can answer, or from the
+    chat while the visitor waits in the queue."""
+    token = (request.POST if request.method == "POST" else request.GET).get("token", "")[:500]
+    said = tokens.message_token_read(token)
+    if said is None:
+        return render(request, "chat/message.html", {"refused": True}, status=403)
+    form = LeaveMessageForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        left_messages.message_leave(
+            visit_id=said["v"],
+            page_id=said["p"],
+            alias=said["a"],
+            chat_id=said["c"],
+            **form.cleaned_data,
+        )
+        sent = {"sent": True, "name": form.cleaned_data["name"]}
+        return render(request, "chat/message.html", sent)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "token": token, "from_queue": bool(said["c"])}
+    return render(request, "chat/message.html", context, status=status)
 
 
 def agent_required(view):

@@ -94,10 +94,10 @@ def engage(gwe, visit_id: str, invitation: str = "invite") -> str:
 def agent_signs_in_available(gwe, context, username: str = "admin", password: str = "admin"):
     """The agent console of `context`'s browser, signed in, its agent Available."""
     console = context.new_page()
-    console.goto(f"{gwe.url}/admin/login/?next=/agent/")
+    console.goto(f"{gwe.url}/agent/login/?next=/agent/")  # agents need not be staff
     console.fill("#id_username", username)
     console.fill("#id_password", password)
-    console.click("input[type=submit]")
+    console.click("button[type=submit]")
     console.wait_for_url(f"{gwe.url}/agent/")
     console.wait_for_selector("#availability:not([disabled])", timeout=10000)
     if console.locator("#availability").get_attribute("aria-pressed") != "true":
