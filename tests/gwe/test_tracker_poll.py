@@ -211,14 +211,15 @@ async def test_a_page_that_goes_away_mid_poll_leaves_no_subscription_behind(sett
     client = ApplicationCommunicator(application, scope)
     body = json.dumps({"token": ids["token"], "lastSeq": 0}).encode()
     await client.send_input({"type": "http.request", "body": body})
-    await until(lambda: ids["pageID"] in presence.pages())
-    assert visit_topic(ids["visitID"]) in get_bus().followers
+    topic = visit_topic(ids["visitID"])
+    # The page is live, then the poll follows its visit: both before it goes away.
+    await until(lambda: ids["pageID"] in presence.pages() and topic in get_bus().followers)
 
     await client.send_input({"type": "http.disconnect"})
     await client.wait(timeout=2)  # the poll ends at once, not in 30 s
 
     assert ids["pageID"] not in presence.pages()
-    assert visit_topic(ids["visitID"]) not in get_bus().followers
+    assert topic not in get_bus().followers
 
 
 # ---- presence: a page that polls is live -------------------------------------------------
