@@ -9,6 +9,7 @@ from gwe.consumers import (
     TrackerHttpConsumer,
     TrackerPollConsumer,
 )
+from invitations.workspace_consumer import VisitorsConsumer
 from media_adapters.gwe_chat.consumers import (
     AgentConsumer,
     VisitorChatConsumer,
@@ -22,6 +23,7 @@ websocket_urlpatterns = [
     path("server/ws/chat/<str:chat_id>", VisitorChatConsumer.as_asgi()),
     # The agent's session: only this socket reads cookies and the user.
     path("server/ws/agent", AuthMiddlewareStack(AgentConsumer.as_asgi())),
+    path("server/ws/agent/visitors", AuthMiddlewareStack(VisitorsConsumer.as_asgi())),
 ]
 http_urlpatterns = [
     path("server/data/tracker", TrackerHttpConsumer.as_asgi()),

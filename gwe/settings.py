@@ -239,6 +239,11 @@ GWE_VISIT_TIMEOUT_SECONDS = env_int("GWE_VISIT_TIMEOUT_SECONDS", 30 * 60, minimu
 GWE_PRESENCE_GRACE_SECONDS = env_int("GWE_PRESENCE_GRACE_SECONDS", 30, minimum=3)
 # A chat whose visitor has been off the site this long ends (media_adapters/gwe_chat).
 GWE_CHAT_ABANDONED_SECONDS = env_int("GWE_CHAT_ABANDONED_SECONDS", 120, minimum=5)
+# The channel (a media adapter alias) of the chats visitors ask for (`_gt.push(['chat'])`).
+GWE_VISITOR_CHAT_CHANNEL = env_str("GWE_VISITOR_CHAT_CHANNEL", "gwe-chat")
+# How often the agent's console's list of visitors on the site is looked at again (sent only
+# when it changed).
+GWE_VISITORS_REFRESH_SECONDS = env_int("GWE_VISITORS_REFRESH_SECONDS", 1, minimum=1)
 # Messages visitors leave when nobody can answer are also emailed here (comma-separated
 # addresses; empty: they are only listed in the console and the admin).
 GWE_MESSAGES_EMAIL_TO = env_list("GWE_MESSAGES_EMAIL_TO")

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gwe import views
+from invitations import views as invitation_views
 
 urlpatterns = [
     path("", include("gwe.demo.urls")),
@@ -10,6 +11,11 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("server/resources/js/build/GPE.min.js", views.tracker_script, name="tracker-script"),
     path("", include("media_adapters.gwe_chat.urls")),  # before resources: chat.html is its own
+    path(
+        "server/resources/chat/start.html",
+        invitation_views.visitor_chat_start,
+        name="visitor-chat-start",
+    ),
     re_path(
         r"^server/resources/(?P<name>[A-Za-z0-9_-]{1,64})\.html$", views.resource, name="resource"
     ),

@@ -84,13 +84,16 @@ def channel_refusal(template: InvitationTemplate) -> str | None:
     return pacing_refusal(template.adapter)
 
 
-def gateway_refused(*, page: Page, template: InvitationTemplate, why: str) -> None:
-    """Record why an engage was refused, as the rules' decisions are."""
+def gateway_refused(
+    *, page: Page, template: InvitationTemplate, why: str, by: str = GATEWAY
+) -> None:
+    """Record why an offer from outside the rules (the engage API, an agent) was refused, as
+    the rules' decisions are."""
     EngagementDecision.objects.create(
         visit_id=page.visit_id,
         page=page,
         event_name="engage",
-        reasons=[{"rule": GATEWAY, "template": template.slug, "offered": False, "why": why}],
+        reasons=[{"rule": by, "template": template.slug, "offered": False, "why": why}],
     )
 
 

@@ -83,7 +83,5 @@ class ReactiveStateView(APIView):
     )
     def get(self, request, channel: str):
         require(request, PERMISSION)
-        pace = _pace(channel)
-        state = pace.state()
-        probability = 1.0 if state is None else pacing.reactive_probability(state)
+        probability = _pace(channel).reactive_probability
         return Response({"channel": channel, "probability": probability})

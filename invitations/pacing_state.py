@@ -75,6 +75,13 @@ class ChannelPace:
             f"({self.acceptance_rate:.0%} of offers accepted lately)"
         )
 
+    @property
+    def reactive_probability(self) -> float:
+        """With what probability to let a visitor-initiated engagement through now
+        (`reactiveState`); 1 when the channel is not paced."""
+        state = self.state()
+        return 1.0 if state is None else pacing.reactive_probability(state)
+
     def state(self) -> pacing.ChannelState | None:
         if self.capacity is None:
             return None

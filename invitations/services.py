@@ -96,7 +96,8 @@ def invitation_offer(
             expires_at=now + timedelta(seconds=template.timeout_seconds) + GRACE,
             data=data or {},
         )
-        _history(invitation, InvitationState.OFFERED, now)
+        by_agent = {"agent": invitation.data["agent"]} if "agent" in invitation.data else {}
+        _history(invitation, InvitationState.OFFERED, now, **by_agent)
         query = {"invitation": invitation.pk, "token": invitation_token(invitation.pk)}
         if visit.language_code:
             query["lang"] = visit.language_code
@@ -200,7 +201,31 @@ def invitation_engage(*, invitation: Invitation) -> dict:
 
 def engagement_context(invitation: Invitation, options: dict) -> EngagementContext:
     """What the adapter is told about the visitor who accepted (SPEC §5)."""
-    visit, page = invitation.visit, invitation.page
+    return page_context(
+        invitation.page,
+        options,
+        invitation_id=invitation.pk,
+        template=invitation.template.slug,
+        rule=invitation.rule.name if invitation.rule else None,
+        fields=dict(invitation.data.get("fields") or {}),
+        agent=str(invitation.data.get("agent") or ""),
+    )
+
+
+def page_context(
+    page: Page,
+    options: dict,
+    *,
+    invitation_id: str = "",
+    template: str = "",
+    rule: str | None = None,
+    fields: dict[str, str] | None = None,
+    agent: str = "",
+    proactive: bool = True,
+) -> EngagementContext:
+    """What an adapter is told of the visitor on `page` (SPEC §5); without an invitation for
+    a chat the visitor asked for (`proactive=False`)."""
+    visit = page.visit
     identity = visit.identity
     return EngagementContext(
         visit_id=visit.pk,
@@ -208,14 +233,16 @@ def engagement_context(invitation: Invitation, options: dict) -> EngagementConte
         global_visit_id=visit.global_visit_id,
         identity_id=identity.pk if identity else None,
         identity=dict(identity.attributes) if identity else {},
-        invitation_id=invitation.pk,
-        template=invitation.template.slug,
-        rule=invitation.rule.name if invitation.rule else None,
+        invitation_id=invitation_id,
+        template=template,
+        rule=rule,
         url=page.url,
         title=page.title,
         language=visit.language_code or "",
-        fields=dict(invitation.data.get("fields") or {}),
+        fields=fields or {},
         options=options,
+        agent=agent,
+        proactive=proactive,
     )
 
 

@@ -4,10 +4,11 @@ import logging
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render as render_page
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from gwe.embedding import embeddable
 from gwe.ids import is_valid_id
-from invitations import rendering, services
+from invitations import reactive, rendering, services
 from invitations.models import Invitation, InvitationTemplate
 
 ACCEPTED_TEXT = "Thank you: we are connecting you."
@@ -105,14 +106,9 @@ def not_shown(template: InvitationTemplate, problem: Exception) -> HttpResponse:
 @require_POST
 def invitation_step(request: HttpRequest, invitation_id: str, step: str) -> JsonResponse:
     """The page reports a step of the invitation: shown, accepted, rejected or timedout."""
-    if len(request.body) > MAX_STEP_BYTES:
-        return JsonResponse({"error": "request body is too large"}, status=413)
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        return JsonResponse({"error": f"malformed JSON: {exc}"}, status=400)
-    if not isinstance(body, dict):
-        return JsonResponse({"error": "send a JSON object"}, status=400)
+    body = _json_object(request)
+    if isinstance(body, JsonResponse):
+        return body
     fields = body.get("fields")
     if fields is not None and not (
         isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values())
@@ -131,3 +127,34 @@ def invitation_step(request: HttpRequest, invitation_id: str, step: str) -> Json
     if step == "accepted":
         reply["engagement"] = services.invitation_engage(invitation=invitation)
     return JsonResponse(reply)
+
+
+@csrf_exempt  # in a frame on the customer's page; the page's signed token is the credential
+@require_http_methods(["GET", "POST"])
+@embeddable
+def visitor_chat_start(request: HttpRequest) -> HttpResponse:
+    """The chat the visitor asked for: GET shows "Connecting…" and POSTs `{"token"}` (the
+    page's token) back here; the answer says what the frame opens next."""
+    if request.method == "GET":
+        return render_page(request, "chat/start.html", {"token": request.GET.get("token", "")})
+    body = _json_object(request)
+    if isinstance(body, JsonResponse):
+        return body
+    try:
+        shown = reactive.visitor_chat_start(token=str(body.get("token") or ""))
+    except reactive.ChatRefused as refused:
+        return JsonResponse({"error": refused.message}, status=refused.status)
+    return JsonResponse({"engagement": shown})
+
+
+def _json_object(request: HttpRequest) -> dict | JsonResponse:
+    """The request's JSON object, or the error response that says what is wrong with it."""
+    if len(request.body) > MAX_STEP_BYTES:
+        return JsonResponse({"error": "request body is too large"}, status=413)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as exc:
+        return JsonResponse({"error": f"malformed JSON: {exc}"}, status=400)
+    if not isinstance(body, dict):
+        return JsonResponse({"error": "send a JSON object"}, status=400)
+    return body

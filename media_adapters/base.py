@@ -28,6 +28,7 @@ class EngagementContext:
     fields: dict[str, str]  # what the visitor filled in the invitation's form
     options: dict[str, Any]  # the template's options for this adapter
     proactive: bool = True  # offered by GWE (a rule or the engage API), not asked for
+    agent: str = ""  # the user name of the agent who invited by hand, if one did
 
     @property
     def attached_data(self) -> dict[str, str]:

@@ -5,6 +5,7 @@
  *   _gt.push(['event', 'AddToCart', {data: {sku: 'SHOE-1'}}]);
  *   _gt.push(['getIDs', function (ids) { ... }]);
  *   _gt.push(['subscribe', 'offers', function (data, message) { ... }]);
+ *   _gt.push(['chat']);  // the visitor asks to chat (or ['config', {chatButton: true}])
  *
  * Plain JavaScript, no dependencies. It keeps one WebSocket per tab (HTTP when WebSockets are
  * blocked: messages are POSTed, notifications come by long poll), resends what the server has
@@ -23,7 +24,7 @@
     'height:240px;border:0;z-index:2147483647;background:transparent;color-scheme:normal;';
 
   var settings = {httpEndpoint: '', httpsEndpoint: '', debug: false, languageCode: '',
-    consentRequired: false};
+    consentRequired: false, chatButton: false};
   var consent = null;          // null: not asked; true / false: the visitor's answer
   var started = false;
   var stopped = false;
@@ -118,6 +119,11 @@
     },
     event: function (name, options) {
       track(String(name), 'BUSINESS', (options && options.data) || {});
+    },
+    // The visitor asks to chat (the site's own button): a chat frame, once the page is known.
+    chat: function () {
+      if (ids && page.token) return openChat();
+      idWaiters.push(function () { openChat(); });
     },
     subscribe: function (channel, callback) {
       if (typeof callback !== 'function') return;
@@ -338,6 +344,7 @@
     writeCookie(GLOBAL_COOKIE, reply.globalVisitID, GLOBAL_COOKIE_SECONDS);
     log(newPage ? 'page started' : 'page resumed', ids);
     if (newPage) setUpDefinitions(reply.definitions || []);
+    showLauncher();
     var waiting = idWaiters;
     idWaiters = [];
     waiting.forEach(function (callback) { safely(callback, [copyIds()]); });
@@ -562,6 +569,28 @@
     } else {
       frame.src = url;
     }
+  }
+
+  var VISITOR_CHAT = 'visitor-chat';
+  var LAUNCHER_STYLE = 'position:fixed;right:20px;bottom:20px;z-index:2147483646;padding:10px 18px;' +
+    'border:0;border-radius:22px;background:#1f4fd1;color:#fff;font:600 14px system-ui,sans-serif;' +
+    'box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer;';
+
+  function openChat() {
+    var url = '/server/resources/chat/start.html?token=' + encodeURIComponent(page.token);
+    appendContent({url: url, engagement: VISITOR_CHAT}, {id: VISITOR_CHAT});
+  }
+
+  // ['config', {chatButton: true}]: a small launcher that opens the chat.
+  function showLauncher() {
+    if (!settings.chatButton || document.getElementById('gwe-chat-launcher')) return;
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.id = 'gwe-chat-launcher';
+    button.textContent = 'Chat with us';
+    button.setAttribute('style', LAUNCHER_STYLE);
+    button.addEventListener('click', function () { commands.chat(); });
+    document.body.appendChild(button);
   }
 
   function frameOf(engagement) {

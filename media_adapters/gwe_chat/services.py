@@ -68,7 +68,7 @@ def chat_start(*, context: EngagementContext, routing: Routing) -> Chat:
     busy, the visitor waits in the queue, told their place and the expected wait, and the
     next agent free takes the longest waiting (`chats_pass_on_unanswered`). Raises
     NoAgentFree when no agent of the group is ready at all."""
-    agent_status = _free_agent(routing)
+    agent_status = _free_agent(routing, prefer=context.agent)
     if (
         agent_status is None
         and not selectors.agents_ready(
@@ -291,16 +291,20 @@ def _pass_on(chat_id: str, routing: Routing, now: datetime) -> bool:
     return True
 
 
-def _free_agent(routing: Routing, *, now=None, but: int | None = None) -> AgentStatus | None:
-    """The agent to route to (in a transaction). The available agents are locked first: two
-    visitors accepting at once must not both take an agent's last free place."""
+def _free_agent(
+    routing: Routing, *, now=None, but: int | None = None, prefer: str = ""
+) -> AgentStatus | None:
+    """The agent to route to (in a transaction): `prefer` (the agent who invited) when they
+    are free, else the first free. The available agents are locked first: two visitors
+    accepting at once must not both take an agent's last free place."""
     list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
     free = selectors.agents_free(
         group=routing.group, seen_within_seconds=routing.seen_within_seconds, now=now
     )
     if but is not None:
         free = free.exclude(user_id=but)
-    return free.first()
+    chosen = free.filter(user__username=prefer).first() if prefer else None
+    return chosen or free.first()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks and print their figures next to same-run baselines.
 
-    python -m tests.bench.run [ingest] [notify] [engage] [scaleout] [pacing]
+    python -m tests.bench.run [ingest] [notify] [engage] [scaleout] [pacing] [workspace]
                                                         (all when none is named)
 
 Results are also written to tests/bench/results/ (JSON, one file per run). Knobs:
@@ -127,12 +127,26 @@ def pacing() -> list[dict]:
     return rows
 
 
+def workspace() -> list[dict]:
+    from tests.bench import workspace as bench
+
+    print(
+        f"\nVisitors on the site: {bench.VISITORS} tracker sockets, {bench.EVENT_RATE} events/s, "
+        f"one agent console; {bench.ARRIVALS} new visitors timed until the console lists them; "
+        "baselines: the 1 s refresh period, and the server's CPU with nobody watching"
+    )
+    rows = bench.run()
+    print(table(rows))
+    return rows
+
+
 BENCHES = {
     "ingest": ingestion,
     "notify": notifications,
     "engage": engagement,
     "scaleout": scaleout,
     "pacing": pacing,
+    "workspace": workspace,
 }
 
 
