@@ -593,6 +593,17 @@
     document.body.appendChild(button);
   }
 
+  // A frame as tall as it asks (within bounds); on a phone, one that asks for most of the
+  // screen (a chat) takes all of it.
+  var FULL_SCREEN = 'top:0;left:0;right:0;bottom:0;width:100%;max-width:100%;height:100%;';
+  function resize(frame, height) {
+    if (window.innerWidth <= 480 && height > window.innerHeight * 0.6) {
+      frame.setAttribute('style', FRAME_STYLE + FULL_SCREEN);
+    } else {
+      frame.style.height = Math.max(120, Math.min(height, 640)) + 'px';
+    }
+  }
+
   function frameOf(engagement) {
     var frames = document.querySelectorAll('iframe[data-gwe-engagement]');
     for (var i = 0; i < frames.length; i++) {
@@ -617,7 +628,7 @@
       var action = event.data.action;
       var notificationID = frames[i].getAttribute('data-gwe-notification');
       if (action === 'close' || action === 'reject' || action === 'timeout') frames[i].parentNode.removeChild(frames[i]);
-      if (action === 'resize') frames[i].style.height = Math.max(120, Math.min(Number(event.data.height) || 240, 640)) + 'px';
+      if (action === 'resize') resize(frames[i], Number(event.data.height) || 240);
       (subscribers['gpe.invitation'] || []).forEach(function (callback) {
         safely(callback, [{action: action, notificationID: notificationID}, {channel: 'gpe.invitation'}]);
       });

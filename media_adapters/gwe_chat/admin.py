@@ -4,7 +4,14 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from media_adapters.gwe_chat import left_messages, services
-from media_adapters.gwe_chat.models import AgentStatus, Chat, ChatMessage, LeftMessage, Sender
+from media_adapters.gwe_chat.models import (
+    AgentStatus,
+    CannedResponse,
+    Chat,
+    ChatMessage,
+    LeftMessage,
+    Sender,
+)
 
 
 class ChatMessageInline(admin.TabularInline):
@@ -160,3 +167,40 @@ class LeftMessageAdmin(admin.ModelAdmin):
             ids=list(queryset.values_list("pk", flat=True)), user=request.user
         )
         self.message_user(request, f"{done} message(s) marked answered.", messages.SUCCESS)
+
+
+class SharedFilter(admin.SimpleListFilter):
+    title = "whose"
+    parameter_name = "whose"
+
+    def lookups(self, request, model_admin):
+        return [("shared", "Shared by every agent"), ("own", "An agent's own")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("shared", "own"):
+            return queryset.filter(owner__isnull=self.value() == "shared")
+        return queryset
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Replies agents insert with / in the console: the shared ones are written here (leave
+    Owner empty); agents keep their own from the console."""
+
+    list_display = ["shortcut_typed", "excerpt", "whose"]
+    list_filter = [SharedFilter]
+    search_fields = ["shortcut", "text"]
+    fields = ["shortcut", "text", "owner"]
+    autocomplete_fields = ["owner"]
+
+    @admin.display(description="typed as", ordering="shortcut")
+    def shortcut_typed(self, reply: CannedResponse) -> str:
+        return f"/{reply.shortcut}"
+
+    @admin.display(description="reply")
+    def excerpt(self, reply: CannedResponse) -> str:
+        return Truncator(reply.text).chars(90)
+
+    @admin.display(description="whose", ordering="owner")
+    def whose(self, reply: CannedResponse) -> str:
+        return str(reply.owner) if reply.owner_id else "shared"

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from gwe.protocol import ProtocolError, decode
-from media_adapters.gwe_chat import access, live, selectors, services, tokens
+from media_adapters.gwe_chat import access, canned, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
@@ -36,7 +36,8 @@ class ChatFrames(SequencedFollower):
         if not isinstance(message, dict):
             raise ProtocolError(400, "send a JSON object")
         kind = message.get("type")
-        handler = getattr(self, f"on_{kind}", None) if isinstance(kind, str) else None
+        named = kind.replace("-", "_") if isinstance(kind, str) else None
+        handler = getattr(self, f"on_{named}", None) if named else None
         if handler is None:
             raise ProtocolError(400, f"unknown message type {kind!r}")
         await handler(message)
@@ -116,6 +117,9 @@ class VisitorChatConsumer(VisitorChat, ChatSocket):
             return
         after = query.get("after", ["0"])[0]
         await self.chat_follow(self.chat_id, after=int(after) if after.isdigit() else 0)
+        read = await database_sync_to_async(selectors.chat_read_seq)(chat_id=self.chat_id)
+        if read:
+            await self.send_json({"type": "read", "chat": self.chat_id, "seq": read})
 
     async def disconnect(self, code):
         self.unfollow_all()
@@ -211,6 +215,7 @@ class AgentConsumer(ChatSocket):
         await self.seen()
         await self.send_json({"type": "hello", **await self.status()})
         await self.send_chats()
+        await self.send_canned()
 
     async def disconnect(self, code):
         self.unfollow_all()
@@ -279,6 +284,50 @@ class AgentConsumer(ChatSocket):
             chat_id=chat_id, by=Sender.AGENT, agent=self.user
         )
         await self.caught_up(live.chat_topic(chat_id))
+
+    async def on_read(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        await database_sync_to_async(services.chat_read)(
+            chat_id=chat_id, agent=self.user, seq=message.get("seq")
+        )
+
+    async def on_agents(self, message: dict) -> None:
+        """Whom the chat may be passed to."""
+        chat_id = await self.own_chat(message)
+        agents = await database_sync_to_async(services.transfer_targets)(
+            chat_id=chat_id, agent=self.user
+        )
+        await self.send_json({"type": "agents", "chat": chat_id, "agents": agents})
+
+    async def on_transfer(self, message: dict) -> None:
+        chat_id = await self.own_chat(message)
+        await database_sync_to_async(services.chat_transfer)(
+            chat_id=chat_id,
+            agent=self.user,
+            to_user_id=message.get("to"),
+            note=message.get("note", ""),
+        )
+        self.unfollow(live.chat_topic(chat_id))
+        await self.send_json({"type": "transferred", "chat": chat_id})
+
+    async def on_canned_save(self, message: dict) -> None:
+        try:
+            await database_sync_to_async(canned.canned_save)(
+                user=self.user, shortcut=message.get("shortcut"), text=message.get("text")
+            )
+        except canned.CannedRefused as exc:
+            raise ProtocolError(400, exc.message) from None
+        await self.send_canned()
+
+    async def on_canned_delete(self, message: dict) -> None:
+        await database_sync_to_async(canned.canned_delete)(
+            user=self.user, shortcut=message.get("shortcut")
+        )
+        await self.send_canned()
+
+    async def send_canned(self) -> None:
+        replies = await database_sync_to_async(canned.canned_for)(user_id=self.user.pk)
+        await self.send_json({"type": "canned", "responses": replies})
 
     async def own_chat(self, message: dict) -> str:
         chat_id = message.get("chat")

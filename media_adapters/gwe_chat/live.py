@@ -54,6 +54,11 @@ def typing_frame(chat_id: str, sender: str) -> Published:
     return Published(chat_topic(chat_id), 0, frame)
 
 
+def read_frame(chat_id: str, seq: int) -> Published:
+    """The agent has read the chat up to `seq` (pushed, not stored as a message)."""
+    return Published(chat_topic(chat_id), 0, encode({"type": "read", "chat": chat_id, "seq": seq}))
+
+
 def message_published(message: ChatMessage) -> Published:
     return Published(chat_topic(message.chat_id), message.seq, message_frame(message))
 

@@ -103,6 +103,11 @@ class Chat(models.Model):
     # Since when the visitor has had no page of the visit open (None: on the site).
     visitor_left_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
+    # The last message the chat's agent has read (the visitor sees "Read" up to it).
+    agent_read_seq = models.PositiveIntegerField(default=0, editable=False)
+    transfer_note = models.CharField(
+        max_length=500, blank=True, help_text="What the agent who passed the chat on wrote."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -210,3 +215,36 @@ class LeftMessage(models.Model):
     @property
     def contact(self) -> str:
         return " · ".join(filter(None, [self.email, self.phone]))
+
+
+class CannedResponse(models.Model):
+    """A reply an agent inserts by typing / and its shortcut in the console's composer:
+    shared by every agent (no owner; edited in the admin) or an agent's own."""
+
+    shortcut = models.SlugField(
+        max_length=40, help_text="Typed after / in the composer to find it, e.g. hello."
+    )
+    text = models.TextField(max_length=2000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Empty: shared by every agent.",
+    )
+
+    class Meta:
+        ordering = ["shortcut"]
+        verbose_name = "canned response"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=models.Q(owner__isnull=True),
+                name="canned_shared_once",
+            ),
+            models.UniqueConstraint(fields=["owner", "shortcut"], name="canned_own_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

@@ -139,6 +139,15 @@ def chat_exists(*, chat_id: str) -> bool:
     return Chat.objects.filter(pk=chat_id).exists()
 
 
+def transfer_targets(*, group: str, seen_within_seconds: int, but: int) -> list[dict]:
+    """The agents a chat may be passed to: free now, other than its agent."""
+    free = agents_free(group=group, seen_within_seconds=seen_within_seconds).exclude(user_id=but)
+    return [
+        {"id": status.user_id, "name": status.user.first_name or status.user.get_username()}
+        for status in free
+    ]
+
+
 def chat_where(*, chat_id: str) -> dict[str, str] | None:
     """The chat's visit, page and adapter alias; None for a chat that does not exist."""
     row = Chat.objects.filter(pk=chat_id).values_list("visit_id", "page_id", "adapter").first()
@@ -146,6 +155,12 @@ def chat_where(*, chat_id: str) -> dict[str, str] | None:
         return None
     visit_id, page_id, alias = row
     return {"visit_id": visit_id, "page_id": page_id or "", "adapter": alias}
+
+
+def chat_read_seq(*, chat_id: str) -> int:
+    """Up to which message the chat's agent has read it."""
+    found = Chat.objects.filter(pk=chat_id).values_list("agent_read_seq", flat=True).first()
+    return found or 0
 
 
 def chat_is_open(*, chat_id: str) -> bool:
@@ -179,6 +194,7 @@ def chat_context(*, chat: Chat, now=None) -> dict[str, Any]:
         "invitation": _invitation(chat),
         "earlierVisits": _earlier_visits(chat, now),
         "attachedData": chat.attached_data,
+        "transferNote": chat.transfer_note,
         "fields": chat.context.get("fields") or {},
         "identity": chat.context.get("identity") or {},
     }

@@ -183,6 +183,81 @@ def chat_end(*, chat_id: str, by: str, agent=None, why: str = "") -> Chat | None
     return chat
 
 
+@transaction.atomic
+def chat_transfer(*, chat_id: str, agent, to_user_id: object, note: object = "") -> Chat:
+    """The chat's agent passes it on to another agent who is free: the transcript goes along
+    (the new agent follows the chat from its first message), the note is kept for them, and
+    the visitor reads who took over."""
+    if isinstance(to_user_id, bool) or not isinstance(to_user_id, int):
+        raise ChatRefused("Choose the agent to pass the chat to.")
+    if not isinstance(note, str) or len(note) > 500:
+        raise ChatRefused("The note is text of at most 500 characters.")
+    chat = _locked(chat_id)
+    _check_agent(chat, agent)
+    if chat.state == ChatState.ENDED:
+        raise ChatRefused("This chat has ended.")
+    if to_user_id == agent.pk:
+        raise ChatRefused("The chat is yours already.")
+    routing = _routing_of(chat.adapter)
+    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
+    target = (
+        selectors.agents_free(group=routing.group, seen_within_seconds=routing.seen_within_seconds)
+        .filter(user_id=to_user_id)
+        .first()
+    )
+    if target is None:
+        raise ChatRefused("That agent cannot take a chat now (away, or busy).")
+    chat.agent, chat.transfer_note = target.user, note.strip()
+    chat.routed_at = timezone.now()
+    chat.save(update_fields=["agent", "transfer_note", "routed_at"])
+    _post(
+        chat,
+        sender=Sender.SYSTEM,
+        text=f"{live.display_name(agent)} passed the chat to {live.display_name(target.user)}.",
+        agent=target.user,
+        state=chat.state,
+    )
+    push_on_commit([live.agent_told(agent.pk), live.agent_told(target.user_id)])
+    return chat
+
+
+def transfer_targets(*, chat_id: str, agent) -> list[dict]:
+    """The agents who could take the chat from its agent now."""
+    chat = Chat.objects.filter(pk=chat_id).first()
+    if chat is None:
+        raise ChatRefused("There is no such chat.")
+    _check_agent(chat, agent)
+    routing = _routing_of(chat.adapter)
+    return selectors.transfer_targets(
+        group=routing.group, seen_within_seconds=routing.seen_within_seconds, but=agent.pk
+    )
+
+
+def chat_read(*, chat_id: str, agent, seq: object) -> int:
+    """The chat's agent has read it up to message `seq`: the visitor sees "Read". The last
+    read number (never lowered)."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ChatRefused("seq must be a message number.")
+    chat = Chat.objects.filter(pk=chat_id).first()
+    if chat is None:
+        raise ChatRefused("There is no such chat.")
+    _check_agent(chat, agent)
+    seq = min(seq, chat.last_seq)
+    if Chat.objects.filter(pk=chat_id, agent_read_seq__lt=seq).update(agent_read_seq=seq):
+        push_on_commit([live.read_frame(chat_id, seq)])
+        return seq
+    return chat.agent_read_seq
+
+
+def _routing_of(alias: str) -> Routing:
+    from media_adapters.gwe_chat.adapter import chat_adapters  # it imports this module
+
+    for adapter in chat_adapters():
+        if adapter.alias == alias:
+            return adapter.routing
+    raise ChatRefused("This chat's channel is not configured any more.")
+
+
 def _queue_moves(alias: str) -> None:
     from media_adapters.gwe_chat.adapter import chat_adapters  # it imports this module
 

@@ -104,3 +104,10 @@ def agent_signs_in_available(gwe, context, username: str = "admin", password: st
         console.locator("#availability").click()
     console.wait_for_selector('#availability[aria-pressed="true"]', timeout=10000)
     return console
+
+
+def said_in(chat) -> list[str]:
+    """A chat's messages as the visitor reads them, without the "Read" marks (they come once
+    the agent has the chat in front of them)."""
+    texts = chat.locator("#chat-log li").all_inner_texts()
+    return [t.strip().removesuffix("\nRead") for t in texts]

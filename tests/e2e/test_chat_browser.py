@@ -8,7 +8,7 @@ sweep."""
 import httpx
 import pytest
 
-from tests.e2e.conftest import API_USER, engage, get_ids, shop_page
+from tests.e2e.conftest import API_USER, engage, get_ids, said_in, shop_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -97,11 +97,11 @@ def test_a_visitor_and_an_agent_chat_from_an_invitation(
 
     # The visitor goes on to another page: the chat comes with them, its transcript once,
     # and the conversation goes on there.
-    said = [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()]
+    said = said_in(chat)
     checkout = shop.add("/checkout", shop_page(chat_gwe.url, "<h1>Checkout</h1>", title="Pay"))
     visitor_page.goto(checkout)
     chat.locator("#chat-log li.agent", has_text="Yes, we do.").wait_for(timeout=WAIT)
-    assert [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()] == said
+    assert said_in(chat) == said
     assert get_ids(visitor_page)["visitID"] == ids["visitID"]
     console.locator("#message-input").fill("Your basket is waiting.")
     console.locator("#message-input").press("Enter")

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     engage,
     eventually,
     get_ids,
+    said_in,
     shop_page,
 )
 
@@ -124,7 +125,7 @@ def test_without_websockets_a_visitor_is_notified_invited_and_chats_over_http(
     visitor.screenshot(path=str(tmp_path / "chat-without-websockets.png"))
 
     # Each message once, in order, on both sides.
-    said = [t.strip() for t in chat.locator("#chat-log li").all_inner_texts()]
+    said = said_in(chat)
     assert said[1:] == [
         "Is the yearly plan cheaper?",
         "admin joined the chat.",

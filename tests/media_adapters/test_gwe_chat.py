@@ -933,7 +933,7 @@ async def test_a_connected_console_keeps_its_agent_there_and_closing_it_stops_th
     await AgentStatus.objects.filter(user=ann).aupdate(last_seen=a_while_ago)
     assert not await available({})
     await console.send({"type": "ping"})
-    assert await console.receive() == {"type": "pong"}
+    assert await console.until("pong") == {"type": "pong"}
     assert await available({})
 
     await console.close()

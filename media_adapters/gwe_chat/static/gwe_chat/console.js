@@ -12,6 +12,7 @@
   var TYPING_SHOWN_MS = 4000;
   var TYPING_SENT_EVERY_MS = 2000;
   var CONTEXT_REFRESH_MS = 20000;
+  var ALERT_WITHIN_MS = 60000;
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
@@ -19,7 +20,11 @@
     noChats: $('no-chats'), title: $('conversation-title'), answer: $('answer'),
     end: $('end-chat'), dismiss: $('dismiss'), transcript: $('transcript'), typing: $('typing'),
     error: $('error'), composer: $('composer'), input: $('message-input'), send: $('send'),
-    context: $('context')
+    context: $('context'), transfer: $('transfer'), transferPanel: $('transfer-panel'),
+    transferTo: $('transfer-to'), transferNote: $('transfer-note'),
+    transferCancel: $('transfer-cancel'), canned: $('canned-list'), replies: $('replies-list'),
+    replyForm: $('reply-form'), replyShortcut: $('reply-shortcut'), replyText: $('reply-text'),
+    alerts: $('alerts')
   };
 
   var chats = {};      // chat ID → {summary, messages, lastSeq, state, unread, typingUntil, followedOn}
@@ -32,6 +37,10 @@
   var stopped = false;
   var typingSent = 0;
   var pinger = null;
+  var replies = [];    // canned replies: {shortcut, text, own}
+  var suggested = [];  // those the composer's "/…" matches, and which one is picked
+  var picked = 0;
+  var listedOnce = false;
 
   // ---- the socket ---------------------------------------------------------------------
 
@@ -86,6 +95,17 @@
           setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
         }
         break;
+      case 'canned':
+        replies = frame.responses;
+        renderReplies();
+        break;
+      case 'agents':
+        offerTransfer(frame);
+        break;
+      case 'transferred':
+        ui.transferPanel.hidden = true;
+        forget(frame.chat);
+        break;
       case 'error':
         ui.error.textContent = frame.message;
         break;
@@ -99,6 +119,7 @@
       if (!chat) {
         chat = chats[summary.id] = {messages: [], lastSeq: 0, unread: 0, typingUntil: 0, followedOn: 0};
         order.push(summary.id);
+        if (listedOnce) tellAgent('New chat: ' + summary.visitor, summary.page.title || summary.page.url);
       }
       var wasOnSite = chat.summary && chat.summary.visitorOnSite;
       chat.summary = summary;
@@ -124,6 +145,7 @@
         forget(id);
       }
     });
+    listedOnce = true;
     if (!selected && order.length) select(order[0]);
     renderList();
     document.title = waiting() ? '(' + waiting() + ') Agent console · GWE' : 'Agent console · GWE';
@@ -139,11 +161,140 @@
     if (frame.chat === selected) {
       appendMessage(frame);
       renderConversation();
+      markRead();
     } else if (frame.sender === 'visitor') {
       chat.unread += 1;
     }
+    var fresh = Date.now() - Date.parse(frame.sentAt) < ALERT_WITHIN_MS;  // not a replay of old ones
+    if (frame.sender === 'visitor' && fresh && (frame.chat !== selected || !inFront())) {
+      tellAgent(chat.summary.visitor + ' wrote', frame.text);
+    }
     renderList();
   }
+
+  // ---- read marks and alerts ----------------------------------------------------------
+
+  function inFront() { return !document.hidden && document.hasFocus(); }
+
+  // The visitor sees "Read" once the agent has the chat in front of them.
+  function markRead() {
+    var chat = selected && chats[selected];
+    if (!chat || !chat.lastSeq || !inFront() || chat.readSent >= chat.lastSeq) return;
+    if (send({type: 'read', chat: selected, seq: chat.lastSeq})) chat.readSent = chat.lastSeq;
+  }
+  window.addEventListener('focus', markRead);
+  document.addEventListener('visibilitychange', markRead);
+
+  // A new chat or message while the console is not in front: a sound, and a desktop
+  // notification when the agent allowed them.
+  function tellAgent(title, body) {
+    if (inFront()) return;
+    beep();
+    if (window.Notification && Notification.permission === 'granted') {
+      try { new Notification(title, {body: body || '', tag: 'gwe-console'}); } catch (error) { /* ignored */ }
+    }
+  }
+
+  var audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var tone = audio.createOscillator(), gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.3);
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.3);
+    } catch (error) { /* no sound on this browser */ }
+  }
+
+  function renderAlerts() {
+    var on = window.Notification && Notification.permission === 'granted';
+    ui.alerts.textContent = 'Desktop alerts: ' + (on ? 'on' : 'off');
+    ui.alerts.disabled = !window.Notification || Notification.permission === 'denied';
+  }
+  ui.alerts.addEventListener('click', function () {
+    if (!window.Notification) return;
+    Notification.requestPermission().then(renderAlerts);
+  });
+  renderAlerts();
+
+  // ---- canned replies -----------------------------------------------------------------
+
+  function renderReplies() {
+    ui.replies.textContent = '';
+    replies.forEach(function (reply) {
+      var item = el('li');
+      item.appendChild(el('strong', null, '/' + reply.shortcut));
+      item.appendChild(document.createTextNode(' ' + reply.text + (reply.own ? '' : ' (shared)')));
+      if (reply.own) {
+        var remove = el('button', 'action', 'Delete');
+        remove.type = 'button';
+        remove.addEventListener('click', function () { send({type: 'canned-delete', shortcut: reply.shortcut}); });
+        item.appendChild(remove);
+      }
+      ui.replies.appendChild(item);
+    });
+    if (!replies.length) ui.replies.appendChild(el('li', 'muted', 'None yet.'));
+  }
+
+  function suggest() {
+    var typed = ui.input.value;
+    var match = /^\/([a-z0-9_-]*)$/.exec(typed);
+    suggested = match ? replies.filter(function (reply) { return reply.shortcut.indexOf(match[1]) === 0; }) : [];
+    picked = Math.min(picked, Math.max(0, suggested.length - 1));
+    ui.canned.textContent = '';
+    ui.canned.hidden = !suggested.length;
+    suggested.forEach(function (reply, index) {
+      var item = el('li');
+      item.setAttribute('role', 'option');
+      item.setAttribute('aria-selected', String(index === picked));
+      item.appendChild(el('span', 'shortcut', '/' + reply.shortcut));
+      item.appendChild(document.createTextNode(reply.text));
+      item.addEventListener('mousedown', function (event) { event.preventDefault(); insert(reply); });
+      ui.canned.appendChild(item);
+    });
+  }
+
+  function insert(reply) {
+    ui.input.value = reply.text;
+    suggested = [];
+    ui.canned.hidden = true;
+    ui.input.focus();
+  }
+
+  ui.replyForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (send({type: 'canned-save', shortcut: ui.replyShortcut.value.trim(), text: ui.replyText.value})) {
+      ui.replyShortcut.value = ui.replyText.value = '';
+    }
+  });
+
+  // ---- passing a chat on --------------------------------------------------------------
+
+  function offerTransfer(frame) {
+    if (frame.chat !== selected) return;
+    ui.transferTo.textContent = '';
+    frame.agents.forEach(function (agent) {
+      var option = el('option', null, agent.name);
+      option.value = agent.id;
+      ui.transferTo.appendChild(option);
+    });
+    if (!frame.agents.length) {
+      ui.error.textContent = 'No other agent is free to take it now.';
+      return;
+    }
+    ui.transferPanel.hidden = false;
+    ui.transferNote.focus();
+  }
+  ui.transfer.addEventListener('click', function () { send({type: 'agents', chat: selected}); });
+  ui.transferCancel.addEventListener('click', function () { ui.transferPanel.hidden = true; });
+  ui.transferPanel.addEventListener('submit', function (event) {
+    event.preventDefault();
+    send({type: 'transfer', chat: selected, to: Number(ui.transferTo.value), note: ui.transferNote.value});
+    ui.transferNote.value = '';
+  });
 
   function waiting() {
     return order.filter(function (id) { return chats[id].state === 'waiting'; }).length;
@@ -204,9 +355,11 @@
     ui.error.textContent = '';
     ui.transcript.textContent = '';
     chats[id].messages.forEach(appendMessage);
+    ui.transferPanel.hidden = true;
     renderConversation();
     renderList();
     loadContext(id);
+    markRead();
   }
 
   function appendMessage(frame) {
@@ -226,6 +379,7 @@
     ui.title.textContent = chat ? chat.summary.visitor + ' · ' + chat.state : 'No chat selected';
     ui.answer.hidden = !chat || chat.state !== 'waiting';
     ui.end.hidden = !open;
+    ui.transfer.hidden = !open;
     ui.dismiss.hidden = !chat || open;
     ui.input.disabled = ui.send.disabled = !open;
     renderTyping();
@@ -320,6 +474,11 @@
     });
     earlier.appendChild(visits);
 
+    if (context.transferNote) {
+      var note = section(box, 'Passed on to you', 'context-transfer');
+      note.appendChild(el('p', null, context.transferNote));
+    }
+
     var attached = section(box, 'Attached data', 'context-attached');
     attached.appendChild(definitions(context.attachedData || {}));
   }
@@ -375,12 +534,28 @@
     }
   });
   ui.input.addEventListener('keydown', function (event) {
+    if (suggested.length && (event.key === 'ArrowDown' || event.key === 'ArrowUp')) {
+      event.preventDefault();
+      picked = (picked + (event.key === 'ArrowDown' ? 1 : suggested.length - 1)) % suggested.length;
+      return suggest();
+    }
+    if (suggested.length && (event.key === 'Enter' || event.key === 'Tab')) {
+      event.preventDefault();
+      return insert(suggested[picked]);
+    }
+    if (event.key === 'Escape' && suggested.length) {
+      suggested = [];
+      ui.canned.hidden = true;
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       ui.composer.requestSubmit();
     }
   });
   ui.input.addEventListener('input', function () {
+    picked = 0;
+    suggest();
     if (selected && Date.now() - typingSent > TYPING_SENT_EVERY_MS && send({type: 'typing', chat: selected})) {
       typingSent = Date.now();
     }
