@@ -4,7 +4,6 @@ the attached data has no `webengagement` (SPEC §5). It is let through with the 
 visitor is offered to leave a message. Recorded in the visit's history as an invitation's
 engagement is (`EngagementStarted` / `EngagementFailed`, with `reactive: true`)."""
 
-import logging
 import random
 from typing import Any
 
@@ -14,12 +13,10 @@ from django.utils import timezone
 from gwe.models import Event, EventType, Page
 from gwe.tokens import BadToken, page_token_read
 from invitations.pacing_state import UnknownChannel, channel_pace
-from invitations.services import SAFE_URL, page_context
+from invitations.services import adapter_bug, failure_shown, openable, page_context
 from media_adapters.base import AdapterError, Engagement
 from media_adapters.gwe_chat import left_messages
 from media_adapters.registry import adapter
-
-logger = logging.getLogger(__name__)
 
 BUSY = "Every adviser is busy right now."
 
@@ -44,21 +41,15 @@ def visitor_chat_start(*, token: str, draw=random.random) -> dict[str, Any]:
         raise ChatRefused(404, "no such page")
     channel = settings.GWE_VISITOR_CHAT_CHANNEL
     try:
-        found = adapter(channel)
-        options = found.template_options({})
         if draw() >= _probability(channel):
             raise AdapterError(BUSY, permanent=False, detail="held back by reactiveState")
-        engagement = found.start(page_context(page, options, proactive=False))
+        found = adapter(channel)
+        context = page_context(page, found.template_options({}), proactive=False)
+        engagement = openable(found.start(context))
     except AdapterError as failure:
         return _recorded(page, channel, failure=failure)
     except Exception as exc:  # an adapter's bug must not leave the visitor without an answer
-        logger.exception("media adapter %r failed", channel)
-        bug = AdapterError(
-            "Sorry, we cannot connect you right now. Please try again later.",
-            permanent=False,
-            detail=f"{type(exc).__name__}: {exc}",
-        )
-        return _recorded(page, channel, failure=bug)
+        return _recorded(page, channel, failure=adapter_bug(channel, exc))
     return _recorded(page, channel, engagement=engagement)
 
 
@@ -76,17 +67,14 @@ def _recorded(
     engagement: Engagement | None = None,
     failure: AdapterError | None = None,
 ) -> dict[str, Any]:
-    if engagement is not None and engagement.url and SAFE_URL.match(engagement.url):
+    if engagement is not None and engagement.url:
         shown: dict[str, Any] = {"status": "started", **engagement.for_visitor()}
         name, extra = "EngagementStarted", {"reference": engagement.reference}
     else:
         failure = failure or AdapterError(
             "Sorry, we cannot connect you right now.", permanent=True, detail="no URL to open"
         )
-        shown = {"status": "failed", "error": failure.message}
-        instead = failure.instead or _leave_a_message(page, channel)
-        if instead is not None and SAFE_URL.match(instead.url):
-            shown["instead"] = instead.for_visitor()
+        shown = failure_shown(failure, instead=_leave_a_message(page, channel))
         name, extra = "EngagementFailed", {"reason": failure.detail}
     Event.objects.create(
         event_type=EventType.SYSTEM,
@@ -101,7 +89,7 @@ def _recorded(
     return shown
 
 
-def _leave_a_message(page: Page, channel: str) -> Engagement | None:
+def _leave_a_message(page: Page, channel: str) -> Engagement:
     """The built-in chat's *leave a message* form, for a chat held back before it started."""
     url = left_messages.message_page(visit_id=page.visit_id, page_id=page.pk, alias=channel)
     return Engagement(text=BUSY, url=url, open=Engagement.Open.EMBED)

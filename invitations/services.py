@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 _signer = signing.Signer(salt="gwe.invitation")
 # What an adapter may ask the visitor's browser to open: web pages, telephone links, GWE's own.
+CANNOT_CONNECT = "Sorry, we cannot connect you right now. Please try again later."
 SAFE_URL = re.compile(r"^(https?://|tel:|/(?!/))", re.IGNORECASE)
 # The page may report a little after the visitor's own timeout (network, a busy tab).
 GRACE = timedelta(seconds=15)
@@ -176,27 +177,43 @@ def invitation_engage(*, invitation: Invitation) -> dict:
             return locked.data.get("engagement") or {"status": locked.engagement}
         locked.engagement = EngagementStatus.STARTING
         locked.save(update_fields=["engagement"])
+    alias = invitation.template.adapter
     try:
-        found = adapter(invitation.template.adapter)
+        found = adapter(alias)
         options = _template_options(found, invitation.template)
-        engagement = found.start(engagement_context(invitation, options))
-        if engagement.url and not SAFE_URL.match(engagement.url):
-            raise AdapterError(
-                "Sorry, we cannot connect you right now. Please try again later.",
-                permanent=True,
-                detail=f"the adapter answered with a URL the page may not open: {engagement.url!r}",
-            )
+        engagement = openable(found.start(engagement_context(invitation, options)))
     except AdapterError as failure:
         return _engaged(invitation, failure=failure)
     except Exception as exc:  # an adapter's bug must not leave the visitor without an answer
-        logger.exception("media adapter %r failed", invitation.template.adapter)
-        bug = AdapterError(
-            "Sorry, we cannot connect you right now. Please try again later.",
-            permanent=False,
-            detail=f"{type(exc).__name__}: {exc}",
-        )
-        return _engaged(invitation, failure=bug)
+        return _engaged(invitation, failure=adapter_bug(alias, exc))
     return _engaged(invitation, engagement=engagement)
+
+
+def openable(engagement: Engagement) -> Engagement:
+    """The engagement, if the page may open its URL; AdapterError otherwise."""
+    if engagement.url and not SAFE_URL.match(engagement.url):
+        raise AdapterError(
+            CANNOT_CONNECT,
+            permanent=True,
+            detail=f"the adapter answered with a URL the page may not open: {engagement.url!r}",
+        )
+    return engagement
+
+
+def adapter_bug(alias: str, exc: Exception) -> AdapterError:
+    """An adapter's bug as the failure the visitor is told of (its traceback logged)."""
+    logger.exception("media adapter %r failed", alias)
+    return AdapterError(CANNOT_CONNECT, permanent=False, detail=f"{type(exc).__name__}: {exc}")
+
+
+def failure_shown(failure: AdapterError, *, instead: Engagement | None = None) -> dict:
+    """What the visitor sees of an engagement that failed: why, and what they may do instead
+    (the adapter's offer, else `instead`), if the page may open it."""
+    shown: dict = {"status": EngagementStatus.FAILED.value, "error": failure.message}
+    offered = failure.instead or instead
+    if offered is not None and offered.url and SAFE_URL.match(offered.url):
+        shown["instead"] = offered.for_visitor()
+    return shown
 
 
 def engagement_context(invitation: Invitation, options: dict) -> EngagementContext:
@@ -269,10 +286,7 @@ def _engaged(
         name, reason = "EngagementStarted", ""
     else:
         assert failure is not None
-        shown = {"status": EngagementStatus.FAILED.value, "error": failure.message}
-        instead = failure.instead
-        if instead is not None and instead.url and SAFE_URL.match(instead.url):
-            shown["instead"] = instead.for_visitor()
+        shown = failure_shown(failure)
         detail, name, reason = failure.detail, "EngagementFailed", failure.detail
     now = timezone.now()
     with transaction.atomic():
