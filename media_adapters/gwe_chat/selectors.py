@@ -139,15 +139,6 @@ def chat_exists(*, chat_id: str) -> bool:
     return Chat.objects.filter(pk=chat_id).exists()
 
 
-def transfer_targets(*, group: str, seen_within_seconds: int, but: int) -> list[dict]:
-    """The agents a chat may be passed to: free now, other than its agent."""
-    free = agents_free(group=group, seen_within_seconds=seen_within_seconds).exclude(user_id=but)
-    return [
-        {"id": status.user_id, "name": status.user.first_name or status.user.get_username()}
-        for status in free
-    ]
-
-
 def chat_where(*, chat_id: str) -> dict[str, str] | None:
     """The chat's visit, page and adapter alias; None for a chat that does not exist."""
     row = Chat.objects.filter(pk=chat_id).values_list("visit_id", "page_id", "adapter").first()

@@ -8,7 +8,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gwe.models import Page
@@ -198,13 +198,7 @@ def chat_transfer(*, chat_id: str, agent, to_user_id: object, note: object = "")
         raise ChatRefused("This chat has ended.")
     if to_user_id == agent.pk:
         raise ChatRefused("The chat is yours already.")
-    routing = _routing_of(chat.adapter)
-    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
-    target = (
-        selectors.agents_free(group=routing.group, seen_within_seconds=routing.seen_within_seconds)
-        .filter(user_id=to_user_id)
-        .first()
-    )
+    target = _free_agents(_routing_of(chat.adapter)).filter(user_id=to_user_id).first()
     if target is None:
         raise ChatRefused("That agent cannot take a chat now (away, or busy).")
     chat.agent, chat.transfer_note = target.user, note.strip()
@@ -223,14 +217,13 @@ def chat_transfer(*, chat_id: str, agent, to_user_id: object, note: object = "")
 
 def transfer_targets(*, chat_id: str, agent) -> list[dict]:
     """The agents who could take the chat from its agent now."""
-    chat = Chat.objects.filter(pk=chat_id).first()
-    if chat is None:
-        raise ChatRefused("There is no such chat.")
+    chat = _chat(chat_id)
     _check_agent(chat, agent)
     routing = _routing_of(chat.adapter)
-    return selectors.transfer_targets(
-        group=routing.group, seen_within_seconds=routing.seen_within_seconds, but=agent.pk
-    )
+    free = selectors.agents_free(
+        group=routing.group, seen_within_seconds=routing.seen_within_seconds
+    ).exclude(user_id=agent.pk)
+    return [{"id": status.user_id, "name": live.display_name(status.user)} for status in free]
 
 
 def chat_read(*, chat_id: str, agent, seq: object) -> int:
@@ -238,9 +231,7 @@ def chat_read(*, chat_id: str, agent, seq: object) -> int:
     read number (never lowered)."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise ChatRefused("seq must be a message number.")
-    chat = Chat.objects.filter(pk=chat_id).first()
-    if chat is None:
-        raise ChatRefused("There is no such chat.")
+    chat = _chat(chat_id)
     _check_agent(chat, agent)
     seq = min(seq, chat.last_seq)
     if Chat.objects.filter(pk=chat_id, agent_read_seq__lt=seq).update(agent_read_seq=seq):
@@ -249,21 +240,23 @@ def chat_read(*, chat_id: str, agent, seq: object) -> int:
     return chat.agent_read_seq
 
 
-def _routing_of(alias: str) -> Routing:
+def _routing_for(alias: str) -> Routing | None:
     from media_adapters.gwe_chat.adapter import chat_adapters  # it imports this module
 
-    for adapter in chat_adapters():
-        if adapter.alias == alias:
-            return adapter.routing
-    raise ChatRefused("This chat's channel is not configured any more.")
+    return next((a.routing for a in chat_adapters() if a.alias == alias), None)
+
+
+def _routing_of(alias: str) -> Routing:
+    routing = _routing_for(alias)
+    if routing is None:
+        raise ChatRefused("This chat's channel is not configured any more.")
+    return routing
 
 
 def _queue_moves(alias: str) -> None:
-    from media_adapters.gwe_chat.adapter import chat_adapters  # it imports this module
-
-    for adapter in chat_adapters():
-        if adapter.alias == alias:
-            chats_pass_on_unanswered(routing=adapter.routing)
+    routing = _routing_for(alias)
+    if routing is not None:
+        chats_pass_on_unanswered(routing=routing)
 
 
 def chats_watch_visitors(*, alias: str, now: datetime | None = None) -> int:
@@ -370,16 +363,21 @@ def _free_agent(
     routing: Routing, *, now=None, but: int | None = None, prefer: str = ""
 ) -> AgentStatus | None:
     """The agent to route to (in a transaction): `prefer` (the agent who invited) when they
-    are free, else the first free. The available agents are locked first: two visitors
-    accepting at once must not both take an agent's last free place."""
-    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
-    free = selectors.agents_free(
-        group=routing.group, seen_within_seconds=routing.seen_within_seconds, now=now
-    )
+    are free, else the first free."""
+    free = _free_agents(routing, now=now)
     if but is not None:
         free = free.exclude(user_id=but)
     chosen = free.filter(user__username=prefer).first() if prefer else None
     return chosen or free.first()
+
+
+def _free_agents(routing: Routing, *, now=None) -> QuerySet[AgentStatus]:
+    """The group's free agents, the available ones locked first (in a transaction): two
+    routings at once must not both take an agent's last free place."""
+    list(AgentStatus.objects.select_for_update().filter(available=True).values_list("pk"))
+    return selectors.agents_free(
+        group=routing.group, seen_within_seconds=routing.seen_within_seconds, now=now
+    )
 
 
 @transaction.atomic
@@ -400,7 +398,12 @@ def agent_seen(*, user, connected: bool = True) -> None:
 
 
 def _locked(chat_id: str) -> Chat:
-    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    return _chat(chat_id, lock=True)
+
+
+def _chat(chat_id: str, *, lock: bool = False) -> Chat:
+    chats = Chat.objects.select_for_update() if lock else Chat.objects
+    chat = chats.filter(pk=chat_id).first()
     if chat is None:
         raise ChatRefused("There is no such chat.")
     return chat
