@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -182,22 +183,24 @@ class Availability:
     def _capacity(self, body: dict[str, Any]) -> Capacity | None:
         if "slots" not in body and "busy" not in body:
             return None
-        counts = {
-            name: _count(body.get(name, default))
-            for name, default in (("slots", None), ("busy", None), ("waiting", 0))
-        }
-        counts["agentsReady"] = _count(body.get("agentsReady", counts["slots"]))
+        slots, busy = _count(body.get("slots")), _count(body.get("busy"))
+        ready = _count(body.get("agentsReady", slots))
+        waiting = _count(body.get("waiting", 0))
         handle = body.get("handleSeconds")
-        usable = None not in counts.values() and (handle is None or _positive(handle))
-        if not usable:
+        if (
+            slots is None
+            or busy is None
+            or ready is None
+            or waiting is None
+            or not (handle is None or _positive(handle))
+        ):
             logger.warning("availability %s: a capacity pacing cannot use: %s", self.url, body)
             return None
-        slots, busy = int(counts["slots"] or 0), int(counts["busy"] or 0)
         return Capacity(
-            agents_ready=int(counts["agentsReady"] or 0),
+            agents_ready=ready,
             slots=slots,
             busy=min(busy, slots),
-            waiting=int(counts["waiting"] or 0),
+            waiting=waiting,
             handle_seconds=float(handle) if handle is not None else None,
         )
 
@@ -215,16 +218,13 @@ class AskedAvailability:
         return self.availability.said().capacity if self.availability else None
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _positive(value: object) -> bool:
-    return _number(value) and float(value) > 0  # type: ignore[arg-type]
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _count(value: object) -> int | None:
     """A count of things (a whole number, at least 0), or None when it is not one."""
-    if not _number(value) or float(value) != int(value) or int(value) < 0:  # type: ignore[arg-type, call-overload]
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)  # type: ignore[call-overload]
+    finite = math.isfinite(value)  # JSON may say Infinity or NaN
+    return int(value) if finite and value >= 0 and value == int(value) else None

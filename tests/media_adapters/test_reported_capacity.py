@@ -84,6 +84,15 @@ def test_a_capacity_pacing_cannot_use_is_none_and_availability_still_holds(servi
     assert adapter.is_available({}) is True
 
 
+@pytest.mark.parametrize("number", ["Infinity", "NaN", "1e400"])
+def test_a_count_that_is_not_finite_is_none(service, number):
+    service.reply(Reply(200, f'{{"slots": {number}, "busy": 0}}'), path="/available")
+    adapter = webhook(service)
+
+    assert adapter.capacity({}) is None
+    assert adapter.is_available({}) is True
+
+
 @pytest.mark.parametrize("reply", [Reply(503, {"slots": 3, "busy": 0}), Reply(200, "<html>")])
 def test_an_availability_check_that_fails_reports_nobody_and_no_capacity(service, reply):
     service.reply(reply, path="/available")
