@@ -52,7 +52,7 @@ def visitors_on_site(wanted: VisitorFilter, *, now: datetime | None = None) -> d
     """`{"total", "offset", "rows"}`: the visitors on the site that match, newest first."""
     now = now or timezone.now()
     live = Page.objects.live(now)
-    visits = Visit.objects.filter(Exists(live.filter(visit=OuterRef("pk"))))
+    visits = Visit.objects.on_site(now)
     earlier = Visit.objects.filter(
         global_visit_id=OuterRef("global_visit_id"), start_time__lt=OuterRef("start_time")
     )
@@ -62,7 +62,7 @@ def visitors_on_site(wanted: VisitorFilter, *, now: datetime | None = None) -> d
         visits = visits.filter(
             Q(pk=words)
             | Q(identity__id__icontains=words)
-            | Exists(live.filter(visit=OuterRef("pk")).filter(Q(title__icontains=words)))
+            | Exists(live.filter(visit=OuterRef("pk"), title__icontains=words))
         )
     if wanted.page:
         visits = visits.filter(
