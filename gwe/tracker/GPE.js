@@ -123,7 +123,7 @@
     // The visitor asks to chat (the site's own button): a chat frame, once the page is known.
     chat: function () {
       if (ids && page.token) return openChat();
-      idWaiters.push(function () { openChat(); });
+      idWaiters.push(openChat);
     },
     subscribe: function (channel, callback) {
       if (typeof callback !== 'function') return;

@@ -7,9 +7,9 @@ import re
 from django.db import transaction
 
 from media_adapters.gwe_chat.models import CannedResponse
+from media_adapters.gwe_chat.services import MAX_TEXT  # a reply is sent as a message
 
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-MAX_TEXT = 2000
 
 
 class CannedRefused(Exception):
