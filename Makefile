@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) python3; do \
 	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run test test-db lint format bench install clean
+.PHONY: run test test-db lint format bench messages install clean
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The visitor's words in each language (docs/tracker.md, Languages): LOCALE=de adds German.
+messages: install
+	GWE_DEBUG=1 $(BIN)/python manage.py makemessages --no-location --ignore=.venv --ignore=tests \
+	  --ignore=staticfiles --ignore=docs $(if $(LOCALE),-l $(LOCALE),--all)
+	GWE_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: install
 	$(BIN)/python -m tests.bench.run

@@ -133,7 +133,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The admin and the console speak English; a visitor's pages speak the visit's language
+# when GWE has it (gwe/languages.py): these, with their catalogs in locale/.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # The site's time zone: reports count days in it, the admin shows times in it.
 TIME_ZONE = env_str("GWE_TIME_ZONE", "UTC")
 try:

@@ -1,3 +1,4 @@
+import json
 from functools import cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from django.template import TemplateDoesNotExist
 from django.views.decorators.http import require_GET
 
 from gwe.embedding import embeddable
+from gwe.languages import speaks_visitors_language, tracker_words
 from invitations.views import invitation_page
 from notifications.bus import get_bus
 
@@ -18,6 +20,7 @@ FAVICON = Path(__file__).parent / "static" / "gwe" / "favicon.ico"
 
 @require_GET
 @embeddable
+@speaks_visitors_language
 def resource(request: HttpRequest, name: str) -> HttpResponse:
     """An invitation or other content that `gpe.appendContent` loads into a page's iframe."""
     response = invitation_page(request, name)
@@ -31,7 +34,7 @@ def resource(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 def tracker_script(request: HttpRequest) -> HttpResponse:
-    script = TRACKER_SCRIPT.read_text() if settings.DEBUG else _tracker_script()
+    script = _tracker_script_read() if settings.DEBUG else _tracker_script()
     response = HttpResponse(script, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
@@ -40,7 +43,13 @@ def tracker_script(request: HttpRequest) -> HttpResponse:
 
 @cache
 def _tracker_script() -> str:
-    return TRACKER_SCRIPT.read_text()
+    return _tracker_script_read()
+
+
+def _tracker_script_read() -> str:
+    """GPE.js with GWE's words in each of its languages written in."""
+    words = json.dumps(tracker_words(), ensure_ascii=False)
+    return TRACKER_SCRIPT.read_text().replace("var WORDS = {};", f"var WORDS = {words};", 1)
 
 
 @require_GET

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 
 from gwe.models import Event, EventType, Page
 from gwe.tokens import BadToken, page_token_read
@@ -18,7 +19,7 @@ from media_adapters.base import AdapterError, Engagement
 from media_adapters.gwe_chat import left_messages
 from media_adapters.registry import adapter
 
-BUSY = "Every adviser is busy right now."
+BUSY = gettext_lazy("Every adviser is busy right now.")
 
 
 class ChatRefused(Exception):
@@ -91,5 +92,7 @@ def _recorded(
 
 def _leave_a_message(page: Page, channel: str) -> Engagement:
     """The built-in chat's *leave a message* form, for a chat held back before it started."""
-    url = left_messages.message_page(visit_id=page.visit_id, page_id=page.pk, alias=channel)
-    return Engagement(text=BUSY, url=url, open=Engagement.Open.EMBED)
+    url = left_messages.message_page(
+        visit_id=page.visit_id, page_id=page.pk, alias=channel, language=get_language()
+    )
+    return Engagement(text=str(BUSY), url=url, open=Engagement.Open.EMBED)

@@ -11,6 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from gwe.models import Event, EventType, Page
 from invitations.models import (
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 _signer = signing.Signer(salt="gwe.invitation")
 # What an adapter may ask the visitor's browser to open: web pages, telephone links, GWE's own.
-CANNOT_CONNECT = "Sorry, we cannot connect you right now. Please try again later."
+CANNOT_CONNECT = gettext_lazy("Sorry, we cannot connect you right now. Please try again later.")
 SAFE_URL = re.compile(r"^(https?://|tel:|/(?!/))", re.IGNORECASE)
 # The page may report a little after the visitor's own timeout (network, a busy tab).
 GRACE = timedelta(seconds=15)
@@ -172,7 +173,7 @@ def invitation_engage(*, invitation: Invitation) -> dict:
     with transaction.atomic():
         locked = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
         if locked.state != InvitationState.ACCEPTED:
-            return {"status": "failed", "error": "This invitation was not accepted."}
+            return {"status": "failed", "error": gettext("This invitation was not accepted.")}
         if locked.engagement:
             return locked.data.get("engagement") or {"status": locked.engagement}
         locked.engagement = EngagementStatus.STARTING

@@ -3,17 +3,24 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render as render_page
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gwe.embedding import embeddable
 from gwe.ids import is_valid_id
+from gwe.languages import in_visitors_language, speaks_visitors_language
 from invitations import reactive, rendering, services
 from invitations.models import Invitation, InvitationTemplate
 
-ACCEPTED_TEXT = "Thank you: we are connecting you."
-CONNECTING_TEXT = "Connecting…"
-OFFLINE_TEXT = "We could not reach our service. Please check your connection and try again."
+ACCEPTED_TEXT = gettext_lazy("Thank you: we are connecting you.")
+CONNECTING_TEXT = gettext_lazy("Connecting…")
+OFFLINE_TEXT = gettext_lazy(
+    "We could not reach our service. Please check your connection and try again."
+)
+CANNOT_CONNECT_TEXT = gettext_lazy("Sorry, we cannot connect you right now.")
+OPEN_TEXT = gettext_lazy("Open")
+CLOSE_TEXT = gettext_lazy("Close")
 MAX_STEP_BYTES = 16 * 1024
 # What the visitor's page gets for a template that cannot be shown: nothing to see, and the
 # tracker told to remove the frame (else an empty frame would sit over the page).
@@ -78,9 +85,11 @@ def invitation_response(
         "token": token if invitation else None,
         "steps": f"/server/data/invitations/{invitation.pk}/" if invitation else None,
         "timeoutSeconds": template.timeout_seconds,
-        "acceptedText": ACCEPTED_TEXT,
-        "connectingText": CONNECTING_TEXT,
-        "offlineText": OFFLINE_TEXT,
+        "acceptedText": str(ACCEPTED_TEXT),
+        "connectingText": str(CONNECTING_TEXT),
+        "offlineText": str(OFFLINE_TEXT),
+        "openText": str(OPEN_TEXT),
+        "closeText": str(CLOSE_TEXT),
     }
     return render_page(
         request,
@@ -125,18 +134,22 @@ def invitation_step(request: HttpRequest, invitation_id: str, step: str) -> Json
         return JsonResponse({"error": refused.message}, status=refused.status)
     reply: dict[str, object] = {"invitationID": invitation.pk, "state": invitation.state}
     if step == "accepted":
-        reply["engagement"] = services.invitation_engage(invitation=invitation)
+        with in_visitors_language(invitation.visit.language_code):
+            reply["engagement"] = services.invitation_engage(invitation=invitation)
     return JsonResponse(reply)
 
 
 @csrf_exempt  # in a frame on the customer's page; the page's signed token is the credential
 @require_http_methods(["GET", "POST"])
 @embeddable
+@speaks_visitors_language
 def visitor_chat_start(request: HttpRequest) -> HttpResponse:
     """The chat the visitor asked for: GET shows "Connecting…" and POSTs `{"token"}` (the
     page's token) back here; the answer says what the frame opens next."""
     if request.method == "GET":
-        return render_page(request, "chat/start.html", {"token": request.GET.get("token", "")})
+        words = {"cannotConnect": str(CANNOT_CONNECT_TEXT), "offline": str(OFFLINE_TEXT)}
+        context = {"token": request.GET.get("token", ""), "words": words}
+        return render_page(request, "chat/start.html", context)
     body = _json_object(request)
     if isinstance(body, JsonResponse):
         return body

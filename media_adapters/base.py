@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,13 @@ class AdapterError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | Promise,
         *,
         permanent: bool,
         detail: str = "",
         instead: "Engagement | None" = None,
     ) -> None:
+        message = str(message)  # a lazy translation, in the language of the moment
         super().__init__(message)
         self.message, self.permanent, self.detail = message, permanent, detail or message
         self.instead = instead

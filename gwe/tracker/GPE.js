@@ -23,6 +23,10 @@
   var FRAME_STYLE = 'position:fixed;right:20px;bottom:20px;width:380px;max-width:calc(100% - 40px);' +
     'height:240px;border:0;z-index:2147483647;background:transparent;color-scheme:normal;';
 
+  // GWE's words in each of its languages ({"fr": {"chat": ...}}), written in by the server
+  // that serves this script (gwe/languages.py); chosen by the page's languageCode.
+  var WORDS = {};
+
   var settings = {httpEndpoint: '', httpsEndpoint: '', debug: false, languageCode: '',
     consentRequired: false, chatButton: false};
   var consent = null;          // null: not asked; true / false: the visitor's answer
@@ -55,6 +59,16 @@
   var receipts = [];           // over HTTP: ids received, confirmed with the next poll
 
   // ---- small helpers ----------------------------------------------------------------
+
+  function languageCode() {
+    return settings.languageCode || navigator.language || '';
+  }
+
+  function word(name) {
+    var code = languageCode().toLowerCase();
+    var words = WORDS[code] || WORDS[code.split('-')[0]] || WORDS.en || {};
+    return words[name] || {chat: 'Chat with us', frame: 'Invitation'}[name];
+  }
 
   function log() {
     if (settings.debug && window.console) console.log.apply(console, ['[GWE]'].concat([].slice.call(arguments)));
@@ -184,7 +198,7 @@
       url: location.href,
       title: document.title,
       referrer: page.referrer || '',
-      languageCode: settings.languageCode || navigator.language || '',
+      languageCode: languageCode(),
       timestamp: Date.now()
     };
     if (page.id && page.token) {
@@ -551,7 +565,7 @@
     var container = (data.container && document.querySelector(data.container)) || document.body;
     var frame = document.createElement('iframe');
     frame.name = 'gwe-' + meta.id;
-    frame.title = 'Invitation';
+    frame.title = word('frame');
     frame.setAttribute('data-gwe-notification', meta.id);
     if (engagement) frame.setAttribute('data-gwe-engagement', engagement);
     frame.setAttribute('style', FRAME_STYLE);
@@ -577,17 +591,19 @@
     'box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer;';
 
   function openChat() {
-    var url = '/server/resources/chat/start.html?token=' + encodeURIComponent(page.token);
+    var url = '/server/resources/chat/start.html?token=' + encodeURIComponent(page.token) +
+      '&lang=' + encodeURIComponent(languageCode());
     appendContent({url: url, engagement: VISITOR_CHAT}, {id: VISITOR_CHAT});
   }
 
-  // ['config', {chatButton: true}]: a small launcher that opens the chat.
+  // ['config', {chatButton: true}]: a small launcher that opens the chat (chatButton: 'text',
+  // one with the site's own words).
   function showLauncher() {
     if (!settings.chatButton || document.getElementById('gwe-chat-launcher')) return;
     var button = document.createElement('button');
     button.type = 'button';
     button.id = 'gwe-chat-launcher';
-    button.textContent = 'Chat with us';
+    button.textContent = typeof settings.chatButton === 'string' ? settings.chatButton : word('chat');
     button.setAttribute('style', LAUNCHER_STYLE);
     button.addEventListener('click', function () { commands.chat(); });
     document.body.appendChild(button);

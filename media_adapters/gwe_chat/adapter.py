@@ -1,6 +1,9 @@
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext_lazy
+
+from gwe.languages import in_visitors_language
 from media_adapters.base import (
     AdapterError,
     Capacity,
@@ -15,9 +18,9 @@ from media_adapters.registry import adapters
 
 CHAT_PAGE = "/server/resources/chat.html"
 DEFAULT_GROUP = "agents"
-CONNECTING = "Connecting you to an adviser…"
-NOBODY_FREE = "No adviser is free right now. Please try again in a few minutes."
-LEAVE_A_MESSAGE = "No adviser is free right now: leave us a message."
+CONNECTING = gettext_lazy("Connecting you to an adviser…")
+NOBODY_FREE = gettext_lazy("No adviser is free right now. Please try again in a few minutes.")
+LEAVE_A_MESSAGE = gettext_lazy("No adviser is free right now: leave us a message.")
 
 
 class GweChatAdapter(MediaAdapter):
@@ -67,28 +70,36 @@ class GweChatAdapter(MediaAdapter):
         try:
             chat = services.chat_start(context=context, routing=self.routing)
         except services.NoAgentFree:
-            leave = left_messages.message_page(
-                visit_id=context.visit_id, page_id=context.page_id, alias=self.alias
-            )
-            raise AdapterError(
-                NOBODY_FREE,
-                permanent=False,
-                detail="no agent of the group is free",
-                instead=Engagement(text=LEAVE_A_MESSAGE, url=leave, open=Engagement.Open.EMBED),
-            ) from None
-        return self._chat_page(chat.pk)
+            with in_visitors_language(context.language) as language:
+                leave = left_messages.message_page(
+                    visit_id=context.visit_id,
+                    page_id=context.page_id,
+                    alias=self.alias,
+                    language=language,
+                )
+                offer = Engagement(text=str(LEAVE_A_MESSAGE), url=leave, open=Engagement.Open.EMBED)
+                raise AdapterError(
+                    str(NOBODY_FREE),
+                    permanent=False,
+                    detail="no agent of the group is free",
+                    instead=offer,
+                ) from None
+        return self._chat_page(chat.pk, context.language)
 
     def cancel(self, reference: str) -> None:
         services.chat_end(chat_id=reference, by=Sender.SYSTEM)
 
     def resume(self, reference: str) -> Engagement | None:
         """The chat follows the visitor from page to page until it ends."""
-        return self._chat_page(reference) if selectors.chat_is_open(chat_id=reference) else None
+        language = selectors.open_chat_language(chat_id=reference)
+        return None if language is None else self._chat_page(reference, language)
 
-    def _chat_page(self, chat_id: str) -> Engagement:
-        query = urlencode({"chat": chat_id, "token": visitor_token(chat_id)})
+    def _chat_page(self, chat_id: str, language: str) -> Engagement:
+        with in_visitors_language(language) as chosen:
+            query = urlencode({"chat": chat_id, "token": visitor_token(chat_id), "lang": chosen})
+            text = str(CONNECTING)
         return Engagement(
-            text=CONNECTING,
+            text=text,
             url=f"{CHAT_PAGE}?{query}",
             open=Engagement.Open.EMBED,
             reference=chat_id,

@@ -10,8 +10,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from gwe.ids import is_valid_id
 from gwe.protocol import ProtocolError, decode
-from media_adapters.gwe_chat import access, canned, live, selectors, services, tokens
+from media_adapters.gwe_chat import access, canned, left_messages, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
@@ -194,6 +195,13 @@ class VisitorChatSendConsumer(VisitorChatHttp):
         return True
 
 
+def message_ids(message: dict) -> list[str]:
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not 0 < len(ids) <= 100 or not all(map(is_valid_id, ids)):
+        raise ProtocolError(400, "ids must list 1 to 100 message IDs")
+    return ids
+
+
 class AgentConsumer(ChatSocket):
     """/server/ws/agent: an agent's console. Says who they are and lists their open chats
     (again whenever those change); follows the chats the console asks for, from the last
@@ -214,8 +222,10 @@ class AgentConsumer(ChatSocket):
         await self.follow(live.agent_topic(self.user.pk), after=None, replay=None)
         await self.seen()
         await self.send_json({"type": "hello", **await self.status()})
+        await self.follow(live.MESSAGES_LEFT, after=None, replay=None)
         await self.send_chats()
         await self.send_canned()
+        await self.send_messages_left()
 
     async def disconnect(self, code):
         self.unfollow_all()
@@ -228,12 +238,19 @@ class AgentConsumer(ChatSocket):
             # Their chats changed, and maybe their status (set away after leaving one waiting).
             await self.send_json({"type": "status", **await self.status()})
             await self.send_chats()
+        elif message.topic == live.MESSAGES_LEFT:
+            await self.send_messages_left()
         else:
             await super().deliver(message)
 
     async def maybe_missed(self) -> None:
         await super().maybe_missed()
         await self.send_chats()
+        await self.send_messages_left()
+
+    async def send_messages_left(self) -> None:
+        left = await database_sync_to_async(left_messages.messages_open)(user_id=self.user.pk)
+        await self.send_json({"type": "messages-left", "messages": left})
 
     async def send_chats(self) -> None:
         chats = await database_sync_to_async(selectors.agent_chats)(user_id=self.user.pk)
@@ -324,6 +341,15 @@ class AgentConsumer(ChatSocket):
             user=self.user, shortcut=message.get("shortcut")
         )
         await self.send_canned()
+
+    async def on_take(self, message: dict) -> None:
+        """The agent answers these messages left (`ids`)."""
+        ids = message_ids(message)
+        await database_sync_to_async(left_messages.messages_take)(ids=ids, user=self.user)
+
+    async def on_answered(self, message: dict) -> None:
+        ids = message_ids(message)
+        await database_sync_to_async(left_messages.messages_answered)(ids=ids, user=self.user)
 
     async def send_canned(self) -> None:
         replies = await database_sync_to_async(canned.canned_for)(user_id=self.user.pk)

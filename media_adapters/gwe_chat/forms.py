@@ -3,6 +3,7 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from media_adapters.gwe_chat.services import MAX_TEXT
 
@@ -10,16 +11,16 @@ PHONE = re.compile(r"^\+?[0-9 ().\-/]{6,32}$")
 
 
 class LeaveMessageForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=100)
-    email = forms.EmailField(label="Email", required=False, max_length=254)
-    phone = forms.CharField(label="Phone", required=False, max_length=32)
-    call_back = forms.BooleanField(label="Please call me back", required=False)
-    text = forms.CharField(label="Your message", max_length=MAX_TEXT, widget=forms.Textarea)
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=32)
+    call_back = forms.BooleanField(label=_("Please call me back"), required=False)
+    text = forms.CharField(label=_("Your message"), max_length=MAX_TEXT, widget=forms.Textarea)
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
         if phone and not PHONE.match(phone):
-            raise forms.ValidationError("Enter a phone number: digits, spaces and + ( ) - only.")
+            raise forms.ValidationError(_("Enter a phone number: digits, spaces and + ( ) - only."))
         return phone
 
     def clean(self) -> dict:
@@ -27,7 +28,7 @@ class LeaveMessageForm(forms.Form):
         if "email" in self.errors or "phone" in self.errors:
             return cleaned  # what is wrong with them is said already
         if not cleaned.get("email") and not cleaned.get("phone"):
-            raise forms.ValidationError("Give an email address or a phone number to answer you.")
+            raise forms.ValidationError(_("Give an email address or a phone number to answer you."))
         if cleaned.get("call_back") and not cleaned.get("phone"):
-            self.add_error("phone", "Give the number to call you back on.")
+            self.add_error("phone", _("Give the number to call you back on."))
         return cleaned

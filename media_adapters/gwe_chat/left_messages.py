@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gwe.models import Page, Visit
-from media_adapters.gwe_chat import services, tokens
+from media_adapters.gwe_chat import live, services, tokens
 from media_adapters.gwe_chat.models import LeftMessage, Sender
+from notifications.push import push_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +23,14 @@ MESSAGE_PAGE = "/server/resources/message.html"
 LEFT_INSTEAD = "The visitor left a message instead of waiting."
 
 
-def message_page(*, visit_id: str, page_id: str, alias: str, chat_id: str = "") -> str:
-    """The *leave a message* form's address, with its credential."""
+def message_page(
+    *, visit_id: str, page_id: str, alias: str, chat_id: str = "", language: str = ""
+) -> str:
+    """The *leave a message* form's address, with its credential (and the visitor's language,
+    gwe/languages.py)."""
     token = tokens.message_token(visit_id=visit_id, page_id=page_id, alias=alias, chat_id=chat_id)
-    return f"{MESSAGE_PAGE}?{urlencode({'token': token})}"
+    query = {"token": token, **({"lang": language} if language else {})}
+    return f"{MESSAGE_PAGE}?{urlencode(query)}"
 
 
 @transaction.atomic
@@ -65,6 +70,7 @@ def message_leave(
         services.chat_end(chat_id=chat_id, by=Sender.SYSTEM, why=LEFT_INSTEAD)
     if settings.GWE_MESSAGES_EMAIL_TO:
         transaction.on_commit(partial(_email, message.pk))
+    push_on_commit([live.messages_left_changed()])
     return message
 
 
@@ -96,16 +102,44 @@ def _body(message: LeftMessage) -> str:
     return "\n".join(lines)
 
 
+@transaction.atomic
+def messages_open(*, user_id: int, limit: int = 100) -> list[dict]:
+    """The messages not answered yet, newest first, as the console lists them."""
+    found = LeftMessage.objects.filter(answered_at__isnull=True).select_related("taken_by")
+    return [
+        {
+            "id": message.pk,
+            "name": message.name,
+            "email": message.email,
+            "phone": message.phone,
+            "callBack": message.call_back,
+            "text": message.text,
+            "page": {"url": message.url, "title": message.title},
+            "leftAt": message.created_at.isoformat(),
+            "takenBy": live.display_name(message.taken_by) if message.taken_by else "",
+            "mine": message.taken_by_id == user_id,
+        }
+        for message in found.order_by("-created_at")[:limit]
+    ]
+
+
 def messages_take(*, ids: list[str], user) -> int:
     """The agent answers these (those nobody has taken yet). How many they took."""
     untaken = LeftMessage.objects.filter(pk__in=ids, taken_by__isnull=True)
-    return untaken.update(taken_by=user, taken_at=timezone.now())
+    taken = untaken.update(taken_by=user, taken_at=timezone.now())
+    if taken:
+        push_on_commit([live.messages_left_changed()])
+    return taken
 
 
+@transaction.atomic
 def messages_answered(*, ids: list[str], user) -> int:
     """These are answered (taken by whoever answered them, if nobody had). How many."""
     now = timezone.now()
     LeftMessage.objects.filter(pk__in=ids, taken_by__isnull=True).update(
         taken_by=user, taken_at=now
     )
-    return LeftMessage.objects.filter(pk__in=ids, answered_at__isnull=True).update(answered_at=now)
+    done = LeftMessage.objects.filter(pk__in=ids, answered_at__isnull=True).update(answered_at=now)
+    if done:
+        push_on_commit([live.messages_left_changed()])
+    return done

@@ -1,5 +1,6 @@
 """What the chat's sockets receive, on the real-time core's topics (notifications/):
-`chat:<id>` for a chat's messages and typing, `agent:<user id>` for "your chats changed".
+`chat:<id>` for a chat's messages and typing, `agent:<user id>` for "your chats changed",
+`messages-left` for "the messages visitors left changed" (every console lists them).
 
 As for a visit's notifications, the database is what makes delivery reliable: every message
 is stored with the chat's next sequence number and pushed after commit
@@ -14,6 +15,7 @@ from media_adapters.gwe_chat.selectors import chat_messages_after
 from notifications.bus import Published
 
 CHATS_CHANGED = '{"type":"chats-changed"}'
+MESSAGES_LEFT = "messages-left"
 
 
 def chat_topic(chat_id: str) -> str:
@@ -65,6 +67,10 @@ def message_published(message: ChatMessage) -> Published:
 
 def agent_told(user_id: int) -> Published:
     return Published(agent_topic(user_id), 0, CHATS_CHANGED)
+
+
+def messages_left_changed() -> Published:
+    return Published(MESSAGES_LEFT, 0, '{"type":"messages-changed"}')
 
 
 def chat_replay(after_seq: int | None, *, chat_id: str) -> tuple[list[Published], int]:

@@ -4,7 +4,7 @@ console shows beside a chat (the visitor's pages, events, invitation and earlier
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from gwe.models import Event, EventType, Page, Visit
@@ -154,8 +154,18 @@ def chat_read_seq(*, chat_id: str) -> int:
     return found or 0
 
 
-def chat_is_open(*, chat_id: str) -> bool:
-    return Chat.objects.filter(pk=chat_id, state__in=OPEN_STATES).exists()
+def open_chat_language(*, chat_id: str) -> str | None:
+    """The visit's language of a chat still open ("" for a visit pruned meanwhile); None when
+    the chat is over (or none)."""
+    language = Visit.objects.filter(pk=OuterRef("visit_id")).values("language_code")[:1]
+    found = (
+        Chat.objects.filter(pk=chat_id, state__in=OPEN_STATES)
+        .annotate(language=Subquery(language))
+        .values_list("language", flat=True)
+    )
+    for language_code in found:
+        return language_code or ""
+    return None
 
 
 def chat_messages_after(*, chat_id: str, after_seq: int) -> list[ChatMessage]:

@@ -4,16 +4,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gwe.embedding import embeddable
+from gwe.languages import speaks_visitors_language
 from media_adapters.gwe_chat import access, left_messages, selectors, services, tokens
 from media_adapters.gwe_chat.forms import LeaveMessageForm
 
 
 @require_GET
 @embeddable
+@speaks_visitors_language
 def visitor_chat(request: HttpRequest) -> HttpResponse:
     """The visitor's side of a chat, shown in the invitation's iframe on the customer's page."""
     chat_id = request.GET.get("chat", "")[:64]
@@ -26,8 +29,25 @@ def visitor_chat(request: HttpRequest) -> HttpResponse:
         "socket": f"/server/ws/chat/{chat_id}",
         "maxText": services.MAX_TEXT,
         "leaveMessage": _leave_message_page(chat_id),
+        "words": _chat_words(),
     }
     return render(request, "chat/visitor.html", {"runtime": runtime})
+
+
+def _chat_words() -> dict[str, str]:
+    """What the chat's script says, in the visitor's language."""
+    return {
+        "reconnecting": gettext("Reconnecting…"),
+        "unavailable": gettext("This chat is not available."),
+        "notConnected": gettext("Not connected: please send it again in a moment."),
+        "read": gettext("Read"),
+        "adviser": gettext("Adviser"),
+        "anAdviser": gettext("an adviser"),
+        "ended": gettext("This chat has ended."),
+        "chattingWith": gettext("You are chatting with %(name)s."),
+        "waiting": gettext("Waiting for an adviser…"),
+        "typing": gettext("Adviser is typing…"),
+    }
 
 
 def _leave_message_page(chat_id: str) -> str:
@@ -40,12 +60,14 @@ def _leave_message_page(chat_id: str) -> str:
         page_id=where["page_id"],
         alias=where["adapter"],
         chat_id=chat_id,
+        language=get_language(),
     )
 
 
 @csrf_exempt  # the signed token is the credential: the page is framed on other sites
 @require_http_methods(["GET", "POST"])
 @embeddable
+@speaks_visitors_language
 def leave_message(request: HttpRequest) -> HttpResponse:
     """*Leave a message*: shown in the invitation's frame when nobody can answer, or from the
     chat while the visitor waits in the queue."""

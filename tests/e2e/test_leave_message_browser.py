@@ -1,6 +1,7 @@
 """In a real Chromium: when nobody can answer, the visitor leaves a message instead — from an
 invitation accepted after the only agent went away, and from the queue, rather than wait for
-a busy agent. The message is in the admin and was emailed (the file email backend)."""
+a busy agent. The message is in the console and the admin, and was emailed (the file email
+backend)."""
 
 import json
 from pathlib import Path
@@ -103,6 +104,11 @@ def test_an_invitation_accepted_after_the_agent_left_offers_to_leave_a_message(
     sent = emails[0].read_text()
     assert "To: desk@shop.example" in sent
     assert "Do you deliver to Oslo?" in sent
+    console.locator("#tab-messages", has_text="(1)").click(timeout=WAIT)  # in the console
+    listed = console.locator("#messages-list li", has_text="Do you deliver to Oslo?")
+    listed.get_by_role("button", name="Take").click(timeout=WAIT)
+    listed.filter(has_text="Taken by you").wait_for(timeout=WAIT)
+    assert console.locator("#messages-count").inner_text() == ""
     admin = console.context.new_page()
     admin.goto(f"{desk.url}/admin/gwe_chat/leftmessage/")
     assert admin.get_by_text("Do you deliver to Oslo?").is_visible()

@@ -1,6 +1,7 @@
 """The agent's workspace in a real Chromium, two browsers: a visitor browses the shop; the
 agent sees them appear in *Visitors on the site*, sees their page change, invites them by
-hand; the visitor accepts and they chat; the visitor closes the tab and leaves the list."""
+hand; the visitor accepts and they chat; the visitor closes the tab and leaves the list. A
+visitor opens a chat with the site's button, another with the launcher, on a French page."""
 
 import json
 
@@ -100,7 +101,7 @@ def test_the_site_s_own_button_and_the_launcher_open_a_chat_the_agent_receives(
         shop_page(
             workspace.url,
             "<h1>Hi</h1>",
-            config_extra="_gt.push(['config', {chatButton: true}]);",
+            config_extra="_gt.push(['config', {chatButton: true, languageCode: 'fr-FR'}]);",
             title="Hi",
         ),
     )
@@ -117,11 +118,13 @@ def test_the_site_s_own_button_and_the_launcher_open_a_chat_the_agent_receives(
     [attached] = json.loads(workspace.manage("shell", "-c", ATTACHED).splitlines()[-1])
     assert attached == {"visitID": ids["visitID"], "pageID": ids["pageID"]}  # no webengagement
 
-    other = chromium_browser.new_context().new_page()
+    other = chromium_browser.new_context().new_page()  # a French page: GWE speaks French
     other.goto(launcher)
-    other.locator("#gwe-chat-launcher").click(timeout=WAIT)
-    other.frame_locator("iframe[data-gwe-engagement='visitor-chat']").locator(
-        "#chat-status"
-    ).wait_for(timeout=WAIT)
+    other.locator("#gwe-chat-launcher", has_text="Discuter avec nous").click(timeout=WAIT)
+    french = other.frame_locator("iframe[data-gwe-engagement='visitor-chat']")
+    waiting = "En attente d\u2019un conseiller"
+    french.locator("#chat-status", has_text=waiting).wait_for(timeout=WAIT)
+    assert french.locator("html").get_attribute("lang") == "fr"
+    assert french.locator("#chat-end").inner_text() == "Terminer la discussion"
     for context in (visitor, other.context, agent):
         context.close()

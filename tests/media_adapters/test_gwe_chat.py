@@ -328,7 +328,8 @@ def test_an_accept_starts_a_chat_embedded_in_the_invitation(client, chat_adapter
         "status": "started",
         "text": "Connecting you to an adviser…",
         "url": f"/server/resources/chat.html?chat={chat.pk}&token="
-        + visitor_token(chat.pk).replace(":", "%3A"),
+        + visitor_token(chat.pk).replace(":", "%3A")
+        + "&lang=en",  # the visit's language (gwe/languages.py)
         "open": "embed",
         "choices": [],
     }

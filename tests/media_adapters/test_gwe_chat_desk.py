@@ -1,11 +1,12 @@
 """The tools of the chat desk: canned replies (shared and an agent's own), passing a chat on
-to another agent with a note, and read marks the visitor sees."""
+to another agent with a note, read marks the visitor sees, and the messages visitors left,
+listed in every console."""
 
 import pytest
 from asgiref.sync import sync_to_async
 
-from media_adapters.gwe_chat import canned
-from media_adapters.gwe_chat.models import CannedResponse, Chat
+from media_adapters.gwe_chat import canned, left_messages
+from media_adapters.gwe_chat.models import CannedResponse, Chat, LeftMessage
 from tests.media_adapters.test_gwe_chat import (
     CHAT_ADAPTER,
     agent_socket,
@@ -14,6 +15,7 @@ from tests.media_adapters.test_gwe_chat import (
     sockets,
     visitor,
 )
+from tests.support.factories import start_page
 
 pytestmark = sockets
 
@@ -116,3 +118,46 @@ async def test_the_visitor_sees_what_the_agent_has_read_even_after_reconnecting(
     assert read == {"type": "read", "chat": chat.pk, "seq": said["seq"]}
     assert remembered["seq"] == said["seq"]
     assert (await Chat.objects.aget(pk=chat.pk)).agent_read_seq == said["seq"]
+
+
+async def test_every_console_lists_the_messages_left_and_sees_one_taken_and_answered():
+    ann, bob = await sync_to_async(make_agent)("ann"), await sync_to_async(make_agent)("bob")
+    started = await sync_to_async(start_page)("https://shop.example/help", title="Help")
+    anns, bobs = await agent_socket(ann), await agent_socket(bob)
+    assert (await anns.until("messages-left"))["messages"] == []
+    await bobs.until("messages-left")
+
+    left = await sync_to_async(leave_a_message)(started, "Grace", "Do you ship to Oslo?")
+    [listed] = (await anns.until("messages-left"))["messages"]
+    assert len((await bobs.until("messages-left"))["messages"]) == 1
+    await anns.send({"type": "take", "ids": [left.pk]})
+    [taken] = (await bobs.until("messages-left"))["messages"]
+    await bobs.send({"type": "take", "ids": [left.pk]})  # too late: Ann has it
+    await anns.send({"type": "answered", "ids": [left.pk]})
+    answered = (await bobs.until("messages-left"))["messages"]
+    await anns.send({"type": "take", "ids": "all"})
+    refused = await anns.until("error")
+    await anns.close()
+    await bobs.close()
+
+    assert listed["name"] == "Grace"
+    assert listed["text"] == "Do you ship to Oslo?"
+    assert listed["page"] == {"url": "https://shop.example/help", "title": "Help"}
+    assert (listed["takenBy"], listed["mine"]) == ("", False)
+    assert (taken["takenBy"], taken["mine"]) == ("Ann", False)
+    assert answered == []
+    assert refused["status"] == 400
+    stored = await LeftMessage.objects.select_related("taken_by").aget(pk=left.pk)
+    assert stored.taken_by == ann
+    assert stored.answered_at is not None
+
+
+def leave_a_message(started, name: str, text: str) -> LeftMessage:
+    return left_messages.message_leave(
+        visit_id=started.page.visit_id,
+        page_id=started.page.pk,
+        alias="gwe-chat",
+        name=name,
+        email="grace@example.com",
+        text=text,
+    )

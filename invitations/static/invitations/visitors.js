@@ -11,8 +11,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
-    tabChats: $('tab-chats'), tabVisitors: $('tab-visitors'), chats: $('chats-view'),
-    visitors: $('visitors-view'), count: $('visitors-count'), search: $('visitors-search'),
+    count: $('visitors-count'), search: $('visitors-search'),
     page: $('visitors-page'), identified: $('visitors-identified'),
     returning: $('visitors-returning'), template: $('invite-template'),
     status: $('visitors-status'), rows: $('visitors-rows'), none: $('no-visitors'),
@@ -23,17 +22,18 @@
   var listing = {total: 0, offset: 0, rows: []};
   var offset = 0, pageSize = 50;
 
-  // ---- the two views ------------------------------------------------------------------
+  // ---- the console's views: chats, visitors, messages left -------------------------------
 
-  function show(view) {
-    var visitors = view === 'visitors';
-    ui.chats.hidden = visitors;
-    ui.visitors.hidden = !visitors;
-    ui.tabChats.setAttribute('aria-selected', String(!visitors));
-    ui.tabVisitors.setAttribute('aria-selected', String(visitors));
+  var tabs = document.querySelectorAll('nav.views [role="tab"]');
+  function show(tab) {
+    for (var i = 0; i < tabs.length; i++) {
+      tabs[i].setAttribute('aria-selected', String(tabs[i] === tab));
+      $(tabs[i].getAttribute('aria-controls')).hidden = tabs[i] !== tab;
+    }
   }
-  ui.tabChats.addEventListener('click', function () { show('chats'); });
-  ui.tabVisitors.addEventListener('click', function () { show('visitors'); });
+  for (var t = 0; t < tabs.length; t++) {
+    tabs[t].addEventListener('click', function (event) { show(event.currentTarget); });
+  }
 
   // ---- the socket ---------------------------------------------------------------------
 

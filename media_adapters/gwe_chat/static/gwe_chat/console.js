@@ -24,7 +24,8 @@
     transferTo: $('transfer-to'), transferNote: $('transfer-note'),
     transferCancel: $('transfer-cancel'), canned: $('canned-list'), replies: $('replies-list'),
     replyForm: $('reply-form'), replyShortcut: $('reply-shortcut'), replyText: $('reply-text'),
-    alerts: $('alerts')
+    alerts: $('alerts'), leftList: $('messages-list'), leftCount: $('messages-count'),
+    noLeft: $('no-messages')
   };
 
   var chats = {};      // chat ID → {summary, messages, lastSeq, state, unread, typingUntil, followedOn}
@@ -41,6 +42,7 @@
   var suggested = [];  // those the composer's "/…" matches, and which one is picked
   var picked = 0;
   var listedOnce = false;
+  var leftSeen = null; // IDs of the messages left already listed (null: none listed yet)
 
   // ---- the socket ---------------------------------------------------------------------
 
@@ -94,6 +96,9 @@
           renderTyping();
           setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
         }
+        break;
+      case 'messages-left':
+        renderLeft(frame.messages);
         break;
       case 'canned':
         replies = frame.responses;
@@ -170,6 +175,48 @@
       tellAgent(chat.summary.visitor + ' wrote', frame.text);
     }
     renderList();
+  }
+
+  // ---- messages visitors left --------------------------------------------------------
+
+  // Every console lists those not answered yet, again whenever one is left, taken or answered.
+  function renderLeft(messages) {
+    var seen = {};
+    ui.leftList.textContent = '';
+    messages.forEach(function (left) {
+      seen[left.id] = true;
+      if (leftSeen && !leftSeen[left.id]) tellAgent('Message from ' + left.name, left.text);
+      var item = el('li');
+      item.setAttribute('data-message', left.id);
+      var head = el('div', 'head');
+      head.appendChild(el('span', 'name', left.name));
+      var contact = [left.email, left.phone].filter(Boolean).join(' · ');
+      head.appendChild(el('span', '', contact + (left.callBack ? ' · please call back' : '')));
+      head.appendChild(el('span', 'sub', new Date(left.leftAt).toLocaleString()));
+      head.appendChild(el('span', 'sub', left.takenBy ? (left.mine ? 'Taken by you' : 'Taken by ' + left.takenBy) : 'Not taken'));
+      item.appendChild(head);
+      item.appendChild(el('p', 'text', left.text));
+      if (left.page.url || left.page.title) item.appendChild(el('span', 'sub', 'On ' + (left.page.title || left.page.url)));
+      var actions = el('div', 'actions');
+      if (!left.takenBy) actions.appendChild(leftAction('Take', 'take', left.id, true));
+      if (!left.takenBy || left.mine) actions.appendChild(leftAction('Answered', 'answered', left.id));
+      item.appendChild(actions);
+      ui.leftList.appendChild(item);
+    });
+    leftSeen = seen;
+    ui.noLeft.hidden = messages.length > 0;
+    var untaken = messages.filter(function (left) { return !left.takenBy; }).length;
+    ui.leftCount.textContent = untaken ? '(' + untaken + ')' : '';
+  }
+
+  function leftAction(label, type, id, primary) {
+    var button = el('button', primary ? 'action primary' : 'action', label);
+    button.type = 'button';
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      send({type: type, ids: [id]});
+    });
+    return button;
   }
 
   // ---- read marks and alerts ----------------------------------------------------------
