@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,13 +11,32 @@ from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones")
+FORBIDDEN = OpenApiResponse(
+    ErrorSerializer, description="the account lacks notifications.view_notification"
+)
+
+
+class CanViewNotifications(BasePermission):
+    """What was pushed to a visitor is theirs: only an account given `notify` reads it."""
+
+    message = (
+        "this account may not read notifications "
+        "(it needs the notifications.view_notification permission)"
+    )
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("notifications.view_notification")
+
+
+class NotificationView(APIView):
+    permission_classes = [IsAuthenticated, CanViewNotifications]
 
 
 def _path_id(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
 
 
-class NotificationDetailView(APIView):
+class NotificationDetailView(NotificationView):
     """A notification and its delivery status (queued, delivered to N pages, expired)."""
 
     @extend_schema(
@@ -28,6 +48,7 @@ class NotificationDetailView(APIView):
             200: NotificationSerializer,
             400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
             404: OpenApiResponse(ErrorSerializer, description="no such notification"),
         },
     )
@@ -38,7 +59,7 @@ class NotificationDetailView(APIView):
         return Response(NotificationSerializer(notification).data)
 
 
-class VisitNotificationsView(APIView):
+class VisitNotificationsView(NotificationView):
     """A visit's notifications, newest first."""
 
     @extend_schema(
@@ -51,6 +72,7 @@ class VisitNotificationsView(APIView):
             200: NotificationSerializer(many=True),
             400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
         },
     )
     def get(self, request, visit_id: str):

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
 
 from notifications.models import Notification
 from notifications.services import NotifyMessage, deliveries_record, notify
@@ -208,3 +209,30 @@ def test_a_body_announced_as_oversized_is_refused_before_it_is_read(api, setting
 
     assert response.status_code == 413
     assert not Notification.objects.exists()
+
+
+def test_an_account_without_the_permission_reads_no_notification(notifier, client):
+    """Token, Basic or session: an account that was not given `notify` gets 403, not the
+    message's data (the History API already answers it so)."""
+    started = start_page()
+    [notification] = notify(
+        visit_id=started.visit.pk, messages=[NotifyMessage(channel="x", data={"card": "4111"})]
+    )
+    nobody = User.objects.create_user("nobody", password="nobody-pass")
+    token = Token.objects.create(user=nobody).key
+    client.force_login(nobody)
+    paths = [
+        f"/server/data/notification/{notification.pk}",
+        f"/server/data/notification/visit/{started.visit.pk}",
+    ]
+
+    for path in paths:
+        answers = [
+            AsgiClient(authorization=f"Token {token}").get(path),
+            AsgiClient.basic("nobody", "nobody-pass").get(path),
+            client.get(path),
+        ]
+        assert [answer.status_code for answer in answers] == [403, 403, 403], path
+        assert all("4111" not in answer.content.decode() for answer in answers)
+        assert "view_notification" in answers[0].json()["error"]
+        assert AsgiClient.basic("contact-center", "s3cret-pass").get(path).status_code == 200
