@@ -4,7 +4,6 @@ Everything a page sends is checked here, before anything is stored, so that a
 malformed message is refused whole with a clear reason.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from gwe.ids import is_valid_id
+from gwe.json_input import MalformedJSON, loads
 from gwe.models import EventType
 from gwe.tokens import BadToken, page_token_read
 from gwe.validators import EVENT_NAME
@@ -72,9 +72,9 @@ def decode(raw: str | bytes, *, max_bytes: int) -> Any:
     if len(raw) > max_bytes:
         raise ProtocolError(413, f"message is larger than {max_bytes} bytes")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(400, f"malformed JSON: {exc}") from None
+        return loads(raw)
+    except MalformedJSON as exc:
+        raise ProtocolError(400, str(exc)) from None
 
 
 def parse_page(message: dict) -> PageMessage:

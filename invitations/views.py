@@ -1,4 +1,3 @@
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gwe.embedding import embeddable
 from gwe.ids import is_valid_id
+from gwe.json_input import MalformedJSON, loads
 from gwe.languages import in_visitors_language, speaks_visitors_language
 from invitations import reactive, rendering, services
 from invitations.models import Invitation, InvitationTemplate
@@ -165,9 +165,9 @@ def _json_object(request: HttpRequest) -> dict | JsonResponse:
     if len(request.body) > MAX_STEP_BYTES:
         return JsonResponse({"error": "request body is too large"}, status=413)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        return JsonResponse({"error": f"malformed JSON: {exc}"}, status=400)
+        body = loads(request.body or b"{}")
+    except MalformedJSON as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     if not isinstance(body, dict):
         return JsonResponse({"error": "send a JSON object"}, status=400)
     return body

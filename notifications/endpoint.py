@@ -22,6 +22,7 @@ from rest_framework.settings import api_settings
 
 from gwe.commits import written
 from gwe.ids import is_valid_id
+from gwe.json_input import MalformedJSON, loads
 from notifications import services, validation
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
@@ -115,9 +116,9 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
 
     def parse(self, body: bytes) -> list[services.NotifyMessage]:
         try:
-            items = json.loads(body)
-        except ValueError as exc:
-            raise Refused(400, {"error": f"malformed JSON: {exc}"}) from None
+            items = loads(body)
+        except MalformedJSON as exc:
+            raise Refused(400, {"error": str(exc)}) from None
         items = items if isinstance(items, list) else [items]
         if len(items) > settings.GWE_NOTIFY_MAX_MESSAGES:
             raise too_large(f"more than {settings.GWE_NOTIFY_MAX_MESSAGES} messages")
