@@ -11,7 +11,7 @@ from gwe.commits import written
 from gwe.protocol import ProtocolError, decode, parse_poll, parse_received, parse_subscribe
 from notifications.consumers import DirectDispatch
 from notifications.longpoll import LongPollConsumer, compose
-from notifications.origins import origin_allowed, scope_header
+from notifications.origins import origin_allowed, refused_without_origin, scope_header
 from notifications.subscriber import NotificationSubscriber
 from notifications.topics import visit_topic
 
@@ -24,6 +24,8 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
     and the notifications of the tab's visit pushed to it."""
 
     async def connect(self):
+        if await refused_without_origin(self):
+            return
         if not origin_allowed(scope_header(self.scope, b"origin")):
             await self.close()  # before accept: the handshake is refused with 403
             return

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gwe.ids import is_valid_id
 from gwe.json_input import MalformedJSON, loads
 from gwe.models import EventType
-from gwe.tokens import BadToken, page_token_read
+from gwe.tokens import BadToken, page_token_read, visit_token_names
 from gwe.validators import EVENT_NAME
 
 MAX_URL = 2048
@@ -89,13 +89,22 @@ def parse_page(message: dict) -> PageMessage:
         title=_text(message.get("title"), "title", MAX_TITLE),
         referrer=_url(message.get("referrer"), "referrer", required=False),
         language_code=_text(message.get("languageCode"), "languageCode", 35),
-        visit_id=_optional_id(message.get("visitID"), "visitID"),
+        visit_id=_joined_visit(message),
         global_visit_id=_optional_id(message.get("globalVisitID"), "globalVisitID"),
         resume_page_id=resume_page_id,
         resume_visit_id=resume_visit_id,
         timestamp=_timestamp(message.get("timestamp")),
         polls=_flag(message.get("poll"), "poll"),
     )
+
+
+def _joined_visit(message: dict) -> str | None:
+    """The visit a new page joins: the one it names, if it also holds that visit's token (the
+    browser's cookie has both); a new visit otherwise."""
+    visit_id = _optional_id(message.get("visitID"), "visitID")
+    if visit_id is None or not visit_token_names(message.get("visitToken"), visit_id):
+        return None
+    return visit_id
 
 
 def parse_event(message: dict) -> EventMessage:

@@ -84,6 +84,9 @@ TRACKER_PAGE = obj(
         "referrer": text("http(s)", maxLength=protocol.MAX_URL),
         "languageCode": text(),
         "visitID": text("the visit to join; a new one starts when unknown or expired"),
+        "visitToken": text(
+            "the visitToken the visit's first page was given: without it, a new visit starts"
+        ),
         "globalVisitID": text(),
         "pageID": text("with token: resume this page (a reconnect)"),
         "token": text("the page's token from an earlier ids reply"),
@@ -133,6 +136,9 @@ TRACKER_REPLY = {
             {
                 "type": constant("ids"),
                 "visitID": text(),
+                "visitToken": text(
+                    "signed: a later page joins the visit only with it (kept in the cookie)"
+                ),
                 "globalVisitID": text(),
                 "pageID": text(),
                 "token": text("signed: every later message of the page carries it"),

@@ -7,6 +7,7 @@ from gwe import services
 from gwe.protocol import ProtocolError, parse_event, parse_page, parse_receipts
 from gwe.selectors import tracker_definitions
 from gwe.services import PageContext
+from gwe.tokens import visit_token
 from notifications.services import deliveries_record
 
 MAX_BATCH = 50
@@ -51,6 +52,7 @@ def handle(
         return {
             "type": "ids",
             "visitID": started.visit.pk,
+            "visitToken": visit_token(started.visit.pk),
             "globalVisitID": started.visit.global_visit_id,
             "pageID": started.page.pk,
             "token": started.token,

@@ -36,6 +36,7 @@
 
   var page = {id: null, token: null, url: location.href, referrer: document.referrer};
   var ids = null;              // {visitID, pageID, globalVisitID} once the server gave them
+  var visitToken = null;       // proves this browser holds the visit: later pages join it
   var idWaiters = [];
   var outbox = [];             // events not yet acknowledged: {message, sent}
   var subscribers = {};
@@ -99,6 +100,13 @@
     var secure = location.protocol === 'https:' ? '; Secure' : '';
     var age = maxAge ? '; Max-Age=' + maxAge : '';
     document.cookie = name + '=' + encodeURIComponent(value) + '; Path=/; SameSite=Lax' + age + secure;
+  }
+
+  // The visit cookie holds the visit's token ("visitID:signature"): a page joins the visit
+  // only with it, so a visit id seen elsewhere joins nothing.
+  function visitOfCookie() {
+    var token = readCookie(VISIT_COOKIE);
+    return token ? token.split(':')[0] : null;
   }
 
   function deleteCookie(name) {
@@ -193,7 +201,8 @@
   function pageMessage() {
     var message = {
       type: 'page',
-      visitID: (ids && ids.visitID) || readCookie(VISIT_COOKIE) || null,
+      visitID: (ids && ids.visitID) || visitOfCookie() || null,
+      visitToken: visitToken || readCookie(VISIT_COOKIE) || null,
       globalVisitID: (ids && ids.globalVisitID) || readCookie(GLOBAL_COOKIE) || null,
       url: location.href,
       title: document.title,
@@ -354,7 +363,8 @@
     ids = {visitID: reply.visitID, pageID: reply.pageID, globalVisitID: reply.globalVisitID};
     page.id = reply.pageID;
     page.token = reply.token;
-    writeCookie(VISIT_COOKIE, reply.visitID);
+    visitToken = reply.visitToken || null;
+    writeCookie(VISIT_COOKIE, visitToken || reply.visitID);
     writeCookie(GLOBAL_COOKIE, reply.globalVisitID, GLOBAL_COOKIE_SECONDS);
     log(newPage ? 'page started' : 'page resumed', ids);
     if (newPage) setUpDefinitions(reply.definitions || []);

@@ -23,7 +23,7 @@ def same_origin(scope: dict) -> bool:
     is GWE's host (or a trusted origin), never a customer site that embeds the tracker."""
     origin = scope_header(scope, b"origin")
     if origin is None:
-        return True  # not a browser: no session cookie rides along uninvited
+        return False  # a socket must say where it comes from (notifications/origins.py)
     if origin.lower() in (o.lower() for o in settings.CSRF_TRUSTED_ORIGINS):
         return True
     host = scope_header(scope, b"host")

@@ -18,7 +18,7 @@ from notifications.bus import Published
 from notifications.consumers import DirectDispatch
 from notifications.follower import SequencedFollower
 from notifications.longpoll import LongPollConsumer, compose
-from notifications.origins import origin_allowed, scope_header
+from notifications.origins import origin_allowed, refused_without_origin, scope_header
 from notifications.push import push
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -103,6 +103,8 @@ class VisitorChatConsumer(VisitorChat, ChatSocket):
     On connect, the messages after `after` come first, then the live ones."""
 
     async def connect(self):
+        if await refused_without_origin(self):
+            return
         if not origin_allowed(scope_header(self.scope, b"origin")):
             await self.close()  # before accept: the handshake is refused with 403
             return
@@ -208,6 +210,8 @@ class AgentConsumer(ChatSocket):
     message it has; carries the agent's messages, typing, answers, ends and availability."""
 
     async def connect(self):
+        if await refused_without_origin(self):
+            return
         if not access.same_origin(self.scope):
             await self.close()  # before accept: the handshake is refused with 403
             return

@@ -36,7 +36,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.support.servers import ROOT, RedisServer, benchmark_server, fresh_database
+from tests.support.servers import ROOT, SOCKET_ORIGIN, RedisServer, benchmark_server, fresh_database
 
 RULE_COUNTS = [int(n) for n in os.environ.get("BENCH_RULES", "10,100,1000").split(",")]
 EVENTS = int(os.environ.get("BENCH_EVENTS", "2000"))  # per rule count, on one visit
@@ -311,7 +311,11 @@ class TrackerPage:
     @classmethod
     async def open(cls, number: int, url: str, path: str) -> "TrackerPage":
         socket = await websockets.connect(
-            url, compression=None, max_queue=None, user_agent_header=DESKTOP
+            url,
+            compression=None,
+            max_queue=None,
+            user_agent_header=DESKTOP,
+            origin=SOCKET_ORIGIN,
         )
         await socket.send(json.dumps({"type": "page", "url": SHOP + path}))
         ids = json.loads(await socket.recv())

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from tests.support.servers import benchmark_server, fresh_database
+from tests.support.servers import SOCKET_ORIGIN, benchmark_server, fresh_database
 from tests.support.services import require_tcp
 
 PAGES = int(os.environ.get("BENCH_PAGES", "50"))
@@ -63,7 +63,7 @@ async def websocket_rate(url: str, *, noop: bool, pages: int = PAGES) -> Rate:
     counts = []
 
     async def page() -> None:
-        async with websockets.connect(url + path) as socket:
+        async with websockets.connect(url + path, origin=SOCKET_ORIGIN) as socket:
             token = ""
             if not noop:
                 await socket.send(json.dumps(PAGE))
@@ -117,7 +117,7 @@ async def pages_started_rate(url: str, *, noop: bool) -> Rate:
     async def client() -> None:
         started = 0
         while time.monotonic() < deadline:
-            async with websockets.connect(url + path) as socket:
+            async with websockets.connect(url + path, origin=SOCKET_ORIGIN) as socket:
                 await socket.send(json.dumps(PAGE))
                 ids = json.loads(await socket.recv())
                 subscribe = {"type": "subscribe", **{k: ids.get(k) for k in SUBSCRIBE_KEYS}}

@@ -27,7 +27,7 @@ import psutil
 import redis.asyncio as aioredis
 import websockets
 
-from tests.support.servers import ROOT, RedisServer, benchmark_server, fresh_database
+from tests.support.servers import ROOT, SOCKET_ORIGIN, RedisServer, benchmark_server, fresh_database
 from tests.support.services import free_port
 
 PAGE_COUNTS = [int(n) for n in os.environ.get("BENCH_PAGES_LIST", "1000,5000").split(",")]
@@ -157,7 +157,9 @@ def quiet_collector(run: Run) -> Run:
 
 
 async def gwe_page(url: str, clock: Clock, ready: asyncio.Queue, stop: asyncio.Event) -> None:
-    async with websockets.connect(url, compression=None, max_queue=None) as socket:
+    async with websockets.connect(
+        url, compression=None, max_queue=None, origin=SOCKET_ORIGIN
+    ) as socket:
         await socket.send(json.dumps({"type": "page", "url": "https://shop.example/bench"}))
         ids = json.loads(await socket.recv())
         await socket.send(json.dumps({"type": "subscribe", "token": ids["token"]}))
@@ -226,7 +228,9 @@ async def run_gwe(pages: int, rate: int, server, clock: Clock, before_sending=No
 
 
 async def baseline_page(url: str, clock: Clock, stop: asyncio.Event) -> None:
-    async with websockets.connect(url, compression=None, max_queue=None) as socket:
+    async with websockets.connect(
+        url, compression=None, max_queue=None, origin=SOCKET_ORIGIN
+    ) as socket:
         async for message in messages_until(socket, stop):
             clock.received(message["data"]["n"])
 

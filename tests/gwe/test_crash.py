@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, SOCKET_ORIGIN
 
 pytestmark = [pytest.mark.server]
 
@@ -24,7 +24,9 @@ PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
 async def tracker(server, acked: set[str], started: list, ready: asyncio.Event) -> None:
     """A page sending events as fast as each is acknowledged, until the server dies."""
     try:
-        async with websockets.connect(f"{server.ws_url}/server/ws/tracker") as socket:
+        async with websockets.connect(
+            f"{server.ws_url}/server/ws/tracker", origin=SOCKET_ORIGIN
+        ) as socket:
             await socket.send(json.dumps(PAGE))
             ids = json.loads(await socket.recv())
             started.append(ids["visitID"])

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.testing import ApplicationCommunicator, HttpCommunicator
 
 from gwe.asgi import application
+from gwe.tokens import visit_token
 from invitations.config import forget_configuration
 from invitations.models import EngagementDecision, Invitation
 from invitations.policy import NO_LIVE_CHANNEL
@@ -39,7 +40,8 @@ def short_polls(settings):
 
 async def start(visit_id=None, *, polls=True) -> dict:
     """A page as the tracker starts it over HTTP."""
-    page = {**PAGE, "visitID": visit_id, **({"poll": True} if polls else {})}
+    held = {"visitID": visit_id, "visitToken": visit_token(visit_id)} if visit_id else {}
+    page = {**PAGE, **held, **({"poll": True} if polls else {})}
     return (await post(page)).json()["replies"][0]
 
 

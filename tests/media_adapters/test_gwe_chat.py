@@ -1011,7 +1011,9 @@ def test_a_chat_crosses_processes_through_redis(two_processes):
         # visitor's token is the one the second would have made.
         token = second.manage("shell", "-c", TOKEN.format(chat=chat["id"])).split()[-1]
         query = urlencode({"token": token})
-        with connect(f"{second.ws_url}/server/ws/chat/{chat['id']}?{query}") as page:
+        with connect(
+            f"{second.ws_url}/server/ws/chat/{chat['id']}?{query}", origin=second.url
+        ) as page:
             assert frames_until(page, "message")["seq"] == 1
 
             page.send(json.dumps({"type": "typing"}))

@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from gwe.asgi import application
+from gwe.tokens import visit_token
 from notifications.models import Notification
 from notifications.services import NotifyMessage, notifications_expire, notifications_store, notify
 
@@ -28,7 +29,8 @@ class Tab:
 
     async def open(self, visit_id=None, **page):
         await self.socket.connect()
-        await self.socket.send_json_to({**PAGE, "visitID": visit_id, **page})
+        held = {"visitID": visit_id, "visitToken": visit_token(visit_id)} if visit_id else {}
+        await self.socket.send_json_to({**PAGE, **held, **page})  # the browser's visit cookie
         self.ids = await self.socket.receive_json_from(timeout=5)
         return self
 

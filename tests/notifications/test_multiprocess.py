@@ -7,6 +7,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.support.servers import SOCKET_ORIGIN
+
 pytestmark = [pytest.mark.server]
 
 PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
@@ -22,7 +24,9 @@ class Page:
         self.received = []
 
     async def connect(self):
-        self.socket = await websockets.connect(f"{self.server.ws_url}/server/ws/tracker")
+        self.socket = await websockets.connect(
+            f"{self.server.ws_url}/server/ws/tracker", origin=SOCKET_ORIGIN
+        )
         resume = {"pageID": self.ids["pageID"], "token": self.ids["token"]} if self.ids else {}
         await self.socket.send(json.dumps({**PAGE, **resume}))
         self.ids = json.loads(await self.socket.recv())

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from gwe import services
 from gwe.protocol import parse_event, parse_page
+from gwe.tokens import visit_token
 from invitations.config import forget_configuration
 from invitations.models import EngagementRule, InvitationTemplate
 
@@ -16,7 +17,10 @@ _client_ids = itertools.count(1)
 def start_page(
     url: str = "https://shop.example/", *, live: bool = True, **fields
 ) -> services.PageStarted:
-    """A page as the tracker's socket starts it (live: GWE can push to it at once)."""
+    """A page as the tracker's socket starts it (live: GWE can push to it at once). Given a
+    `visitID`, it holds the visit's token as the browser's cookie would."""
+    if fields.get("visitID") and "visitToken" not in fields:
+        fields["visitToken"] = visit_token(fields["visitID"])
     return services.page_start(
         message=parse_page({"type": "page", "url": url, **fields}), live=live
     )

@@ -26,6 +26,9 @@ import httpx
 
 from tests.support.services import free_port
 
+# What a script's sockets name as their Origin (GWE refuses a socket without one): GWE's own
+# host, which every test server allows.
+SOCKET_ORIGIN = "http://127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
 
 
