@@ -1,4 +1,9 @@
-"""HTTP Basic authentication that does not pay for password hashing on every request.
+"""Passwords: throttled when wrong too often, and, for HTTP Basic, not paid for on every request.
+
+Wrong passwords (the admin's and the console's logins, the REST API's Basic credentials)
+are counted per client and user name (gwe/limits.py): past GWE_LOGIN_FAILURES in
+GWE_LOGIN_LOCKOUT_SECONDS the next attempt is refused before any password is hashed (Basic:
+429 with Retry-After; a login form says when to try again).
 
 Contact-center systems call the REST API with the same Basic credentials many times a
 second; checking a PBKDF2 hash costs tens of milliseconds each time. A successful check is
@@ -14,12 +19,19 @@ import threading
 import time
 from collections import OrderedDict
 
+from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import Throttled
 
 from gwe import sql
+from gwe.limits import limits, request_client
 
 REMEMBER_SECONDS = 300
 REMEMBER_MAX = 1024
@@ -62,8 +74,57 @@ class _Remembered:
 _remembered = _Remembered()
 
 
+class ThrottledModelBackend(ModelBackend):
+    """Django's own, but a client that has failed too often for a user name is refused
+    without a password hash; every failure and success is counted."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        client, name = request_client(request), str(username or "")
+        if limits().login_locked(client, name):
+            raise PermissionDenied("too many failed passwords")  # no other backend tries
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is None:
+            limits().login_failed(client, name)
+        else:
+            limits().login_succeeded(client, name)
+        return user
+
+
+def lockout_said(request, username: str) -> None:
+    """A login form's error when the client is locked out for this user name."""
+    if wait := limits().login_locked(request_client(request), username):
+        minutes = max(1, round(wait / 60))
+        raise forms.ValidationError(
+            f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            code="locked_out",
+        )
+
+
+class LoginForm(AuthenticationForm):
+    """The console's login, saying when the client is locked out."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That user name and password do not match. Please try again.",
+    }
+
+    def clean(self):
+        lockout_said(self.request, self.cleaned_data.get("username") or "")
+        return super().clean()
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    def clean(self):
+        lockout_said(self.request, self.cleaned_data.get("username") or "")
+        return super().clean()
+
+
 class RememberingBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
+        if wait := limits().login_locked(request_client(request), str(userid)):
+            raise Throttled(wait, detail="too many failed passwords for this user from here")
         key = hmac.new(
             settings.SECRET_KEY.encode(), f"{userid}\0{password}".encode(), hashlib.sha256
         ).digest()

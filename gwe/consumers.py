@@ -1,4 +1,5 @@
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -8,6 +9,7 @@ from django.conf import settings
 
 from gwe import tracker
 from gwe.commits import written
+from gwe.limits import limits, per_socket, scope_client
 from gwe.protocol import ProtocolError, decode, parse_poll, parse_received, parse_subscribe
 from notifications.consumers import DirectDispatch
 from notifications.longpoll import LongPollConsumer, compose
@@ -30,6 +32,8 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
             await self.close()  # before accept: the handshake is refused with 403
             return
         self.user_agent = scope_header(self.scope, b"user-agent") or ""
+        self.client = scope_client(self.scope)
+        self.allowance = per_socket()  # GWE_LIMIT_MESSAGES_PER_SECOND
         self.pages = {}
         self.started: tuple[str, float] | None = None  # the page it last started, and when
         await self.accept()
@@ -40,6 +44,8 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
         try:
+            if wait := self.allowance.take(None):
+                raise ProtocolError(429, "too many messages on this socket", retry_after=wait)
             message = decode(raw, max_bytes=settings.GWE_TRACKER_MAX_BYTES)
             kind = message.get("type") if isinstance(message, dict) else None
             if kind == "received":
@@ -68,7 +74,12 @@ class TrackerConsumer(DirectDispatch, NotificationSubscriber, AsyncWebsocketCons
 
     async def handle(self, message):
         return await written(
-            tracker.handle, message, user_agent=self.user_agent, pages=self.pages, live=True
+            tracker.handle,
+            message,
+            user_agent=self.user_agent,
+            pages=self.pages,
+            live=True,
+            client=self.client,
         )
 
 
@@ -94,13 +105,26 @@ class TrackerHttp:
         if method != "POST":
             await self.reply(405, {"error": "use POST"}, origin=origin)
             return
+        if wait := limits().http.take(scope_client(self.scope)):
+            refusal = {"error": "too many requests from this address: wait and send again"}
+            await self.reply(429, refusal, origin=origin, retry_after=wait)
+            return
         await self.answer(body, origin=origin)
 
     async def answer(self, body: bytes, *, origin: str | None) -> None:
         raise NotImplementedError
 
-    async def reply(self, status: int, body: dict | bytes, *, origin: str | None) -> None:
+    async def reply(
+        self,
+        status: int,
+        body: dict | bytes,
+        *,
+        origin: str | None,
+        retry_after: float | None = None,
+    ) -> None:
         headers = [(b"Content-Type", b"application/json"), *self.cors_headers(origin)]
+        if retry_after is not None:
+            headers.append((b"Retry-After", str(math.ceil(retry_after)).encode()))
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         await self.send_response(status, raw, headers=headers)
 
@@ -122,20 +146,24 @@ class TrackerHttpConsumer(TrackerHttp, DirectDispatch, AsyncHttpConsumer):
     """The tracker over HTTP: the fallback when WebSockets are blocked, and beacons."""
 
     async def answer(self, body: bytes, *, origin: str | None) -> None:
-        status, reply = await self.handle_body(body)
-        await self.reply(status, reply, origin=origin)
-
-    async def handle_body(self, body: bytes) -> tuple[int, dict]:
         try:
             message = decode(body, max_bytes=settings.GWE_TRACKER_MAX_BYTES)
             user_agent = scope_header(self.scope, b"user-agent") or ""
-            return 200, {
-                "replies": await written(tracker.handle_batch, message, user_agent=user_agent)
-            }
+            replies = await written(
+                tracker.handle_batch,
+                message,
+                user_agent=user_agent,
+                client=scope_client(self.scope),
+            )
         except ProtocolError as exc:
-            return exc.status, {"error": exc.message}
+            await self.reply(exc.status, {"error": exc.message}, origin=origin)
         except tracker.BatchError as exc:
-            return exc.error.status, {"error": exc.error.message, "index": exc.index}
+            refused = {"error": exc.error.message, "index": exc.index}
+            await self.reply(
+                exc.error.status, refused, origin=origin, retry_after=exc.error.retry_after
+            )
+        else:
+            await self.reply(200, {"replies": replies}, origin=origin)
 
 
 class TrackerPollConsumer(TrackerHttp, NotificationSubscriber, LongPollConsumer):

@@ -4,6 +4,7 @@ A typo in a boolean or a list must stop the server at start-up, not silently
 turn a feature off.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -54,6 +55,17 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list; blanks around items are ignored."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Addresses or networks (`10.0.0.0/8`), each checked."""
+    networks = env_list(name)
+    for entry in networks:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an address or network") from None
+    return networks
 
 
 def env_origins(name: str) -> list[str]:

@@ -4,6 +4,7 @@ Everything a page sends is checked here, before anything is stored, so that a
 malformed message is refused whole with a clear reason.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,16 +26,26 @@ CLOCK_SKEW_BEHIND = timedelta(days=1)
 
 
 class ProtocolError(Exception):
-    def __init__(self, status: int, message: str, *, event_id: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        event_id: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.event_id = event_id
+        self.retry_after = retry_after  # seconds, for a 429
 
     def as_reply(self) -> dict:
-        reply = {"type": "error", "status": self.status, "message": self.message}
+        reply: dict = {"type": "error", "status": self.status, "message": self.message}
         if self.event_id is not None:
             reply["id"] = self.event_id
+        if self.retry_after is not None:
+            reply["retryAfter"] = math.ceil(self.retry_after)
         return reply
 
 

@@ -12,6 +12,7 @@ from gwe.env import (
     env_int,
     env_json_object,
     env_list,
+    env_networks,
     env_origins,
     env_str,
     load_env_file,
@@ -125,6 +126,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 # No CHANNEL_LAYERS: no consumer is addressed through a channel layer; the bus is GWE's own
 # client of Redis pub/sub (notifications/bus.py; docs/notifications.md says why).
+
+# Django's users, with wrong passwords throttled (gwe/authentication.py).
+AUTHENTICATION_BACKENDS = ["gwe.authentication.ThrottledModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -278,6 +282,16 @@ GWE_GROUP_COMMIT_MAX = env_int("GWE_GROUP_COMMIT_MAX", 200, minimum=1)
 GWE_EVENT_PARTITIONS_AHEAD = env_int("GWE_EVENT_PARTITIONS_AHEAD", 4, minimum=1)
 GWE_RULE_MEMORY_VISITS = env_int("GWE_RULE_MEMORY_VISITS", 20_000, minimum=1)
 GWE_TRACKER_MAX_BYTES = env_int("GWE_TRACKER_MAX_BYTES", 16 * 1024, minimum=1024)
+# What one client may ask of the public endpoints (gwe/limits.py; 0: no limit), and how
+# often a password may be wrong. A client is the peer address, or the first untrusted
+# address of X-Forwarded-For when the peer is one of GWE_TRUSTED_PROXIES (addresses or
+# networks, e.g. 10.0.0.0/8,127.0.0.1: the load balancers in front of GWE).
+GWE_TRUSTED_PROXIES = env_networks("GWE_TRUSTED_PROXIES")
+GWE_LIMIT_VISITS_PER_MINUTE = env_int("GWE_LIMIT_VISITS_PER_MINUTE", 120)
+GWE_LIMIT_MESSAGES_PER_SECOND = env_int("GWE_LIMIT_MESSAGES_PER_SECOND", 50)
+GWE_LIMIT_HTTP_PER_SECOND = env_int("GWE_LIMIT_HTTP_PER_SECOND", 20)
+GWE_LOGIN_FAILURES = env_int("GWE_LOGIN_FAILURES", 5)
+GWE_LOGIN_LOCKOUT_SECONDS = env_int("GWE_LOGIN_LOCKOUT_SECONDS", 300, minimum=1)
 GWE_NOTIFY_MAX_BYTES = env_int("GWE_NOTIFY_MAX_BYTES", 64 * 1024, minimum=1024)
 GWE_NOTIFY_MAX_MESSAGES = 100
 # How long a notification waits for a page that is offline, unless the message says (ttl).

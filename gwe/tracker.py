@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import transaction
 
 from gwe import services
+from gwe.limits import limits
 from gwe.protocol import ProtocolError, parse_event, parse_page, parse_receipts
 from gwe.selectors import tracker_definitions
 from gwe.services import PageContext
@@ -27,6 +28,7 @@ def handle(
     user_agent: str = "",
     pages: dict[str, PageContext] | None = None,
     live: bool = False,
+    client: str = "",
 ) -> dict:
     """The reply to one message; raises ProtocolError when it is refused.
 
@@ -44,6 +46,8 @@ def handle(
         return {"type": "ack", "id": event.client_event_id, "eventID": event.pk}
     if kind == "page":
         page = parse_page(message)
+        if page.visit_id is None and page.resume_page_id is None:
+            _visit_allowed(client)
         started = services.page_start(message=page, user_agent=user_agent, live=live or page.polls)
         if pages is not None:
             pages[started.page.pk] = started.context
@@ -71,7 +75,18 @@ def handle(
     raise ProtocolError(400, f"unknown message type {kind!r}")
 
 
-def handle_batch(body: object, *, user_agent: str = "") -> list[dict]:
+def _visit_allowed(client: str) -> None:
+    """A page that starts a visit counts against its client's GWE_LIMIT_VISITS_PER_MINUTE."""
+    wait = limits().visits.take(client)
+    if wait:
+        raise ProtocolError(
+            429,
+            f"too many visits started from {client}: wait {wait:.0f} s",
+            retry_after=wait,
+        )
+
+
+def handle_batch(body: object, *, user_agent: str = "", client: str = "") -> list[dict]:
     """Replies to one message or a list of them, all stored or none (BatchError)."""
     messages = body if isinstance(body, list) else [body]
     if not messages:
@@ -82,7 +97,7 @@ def handle_batch(body: object, *, user_agent: str = "") -> list[dict]:
         replies = []
         for index, message in enumerate(messages):
             try:
-                replies.append(handle(message, user_agent=user_agent))
+                replies.append(handle(message, user_agent=user_agent, client=client))
             except ProtocolError as exc:
                 raise BatchError(index, exc) from exc
         return replies

@@ -3,7 +3,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gwe import views
+from gwe.authentication import AdminLoginForm
 from invitations import views as invitation_views
+
+admin.site.login_form = AdminLoginForm  # says when wrong passwords locked a client out
 
 urlpatterns = [
     path("", include("gwe.demo.urls")),

@@ -11,6 +11,7 @@ more than the notify itself costs (docs/benchmarks.md).
 """
 
 import json
+import math
 from dataclasses import dataclass
 
 from channels.exceptions import StopConsumer
@@ -23,6 +24,7 @@ from rest_framework.settings import api_settings
 from gwe.commits import written
 from gwe.ids import is_valid_id
 from gwe.json_input import MalformedJSON, loads
+from gwe.limits import scope_client
 from notifications import services, validation
 from notifications.bus import Published
 from notifications.consumers import DirectDispatch
@@ -42,6 +44,7 @@ class HeaderRequest:
     """What the REST API's header authentication classes read of a request."""
 
     authorization: str
+    client: str  # gwe/limits.py: who is asking, for the count of wrong passwords
 
     @property
     def headers(self) -> dict[str, str]:
@@ -49,7 +52,7 @@ class HeaderRequest:
 
     @property
     def META(self) -> dict[str, str]:
-        return {"HTTP_AUTHORIZATION": self.authorization}
+        return {"HTTP_AUTHORIZATION": self.authorization, "REMOTE_ADDR": self.client}
 
 
 class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
@@ -96,7 +99,9 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         return [published(n) for n in notifications]
 
     def authenticate(self):
-        request = HeaderRequest(scope_header(self.scope, b"authorization") or "")
+        request = HeaderRequest(
+            scope_header(self.scope, b"authorization") or "", scope_client(self.scope)
+        )
         authenticators = [
             cls()
             for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
@@ -108,6 +113,9 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
                     return result[0]
         except exceptions.AuthenticationFailed as exc:
             raise self.unauthorized(str(exc.detail), authenticators) from None
+        except exceptions.Throttled as exc:
+            wait = str(math.ceil(exc.wait or 1)).encode()
+            raise Refused(429, {"error": str(exc.detail)}, [(b"Retry-After", wait)]) from None
         raise self.unauthorized("Authentication credentials were not provided.", authenticators)
 
     def unauthorized(self, message: str, authenticators: list) -> Refused:

@@ -5,6 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from gwe import limits
 from gwe.selectors import forget_definitions
 from invitations.config import forget_configuration
 from invitations.memory import memories
@@ -25,6 +26,7 @@ def configuration_read_afresh():
     forget_configuration()
     memories.forget()
     forget_definitions()
+    limits.reset()  # and no client's count of visits, requests or wrong passwords
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from gwe.ids import is_valid_id
+from gwe.limits import per_socket
 from gwe.protocol import ProtocolError, decode
 from media_adapters.gwe_chat import access, canned, left_messages, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
@@ -61,7 +62,11 @@ class ChatSocket(DirectDispatch, ChatFrames, AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
+        if not hasattr(self, "allowance"):
+            self.allowance = per_socket()  # GWE_LIMIT_MESSAGES_PER_SECOND
         try:
+            if wait := self.allowance.take(None):
+                raise ProtocolError(429, "too many messages on this socket", retry_after=wait)
             await self.handle_message(decode(raw or b"", max_bytes=MAX_FRAME_BYTES))
         except (ProtocolError, services.ChatRefused) as exc:
             await self.send_json(refusal(exc))

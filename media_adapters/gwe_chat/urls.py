@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from gwe.authentication import LoginForm
 from media_adapters.gwe_chat import views
 
 # Included at the root of gwe/urls.py, before the /server/resources/<name>.html route.
@@ -11,7 +12,7 @@ urlpatterns = [
     # Agents need not be staff: they log in here, not through the admin's form.
     path(
         "agent/login/",
-        auth_views.LoginView.as_view(template_name="agent/login.html"),
+        auth_views.LoginView.as_view(template_name="agent/login.html", form_class=LoginForm),
         name="agent-login",
     ),
     path(

@@ -25,13 +25,14 @@ class AsgiResponse:
 
 
 class AsgiClient:
-    def __init__(self, *, authorization: str | None = None) -> None:
+    def __init__(self, *, authorization: str | None = None, peer: str = "127.0.0.1") -> None:
         self.authorization = authorization
+        self.peer = peer  # the address the request comes from
 
     @classmethod
-    def basic(cls, username: str, password: str) -> "AsgiClient":
+    def basic(cls, username: str, password: str, *, peer: str = "127.0.0.1") -> "AsgiClient":
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        return cls(authorization=f"Basic {token}")
+        return cls(authorization=f"Basic {token}", peer=peer)
 
     def post(self, path: str, body, *, headers: dict[str, str] | None = None) -> AsgiResponse:
         raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -52,7 +53,9 @@ class AsgiClient:
         if self.authorization:
             sent["authorization"] = self.authorization
         encoded = [(k.lower().encode(), v.encode()) for k, v in sent.items()]
-        response = await HttpCommunicator(application, method, path, body, encoded).get_response()
+        communicator = HttpCommunicator(application, method, path, body, encoded)
+        communicator.scope["client"] = (self.peer, 50000)
+        response = await communicator.get_response()
         return AsgiResponse(
             status_code=response["status"],
             headers={k.decode().lower(): v.decode() for k, v in response["headers"]},

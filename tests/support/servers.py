@@ -225,6 +225,14 @@ def gwe_server(tmp_dir: Path, database: Database, **env: str) -> GweServer:
     return server
 
 
+# A benchmark's load comes from one address, far past what one client may do (gwe/limits.py).
+UNLIMITED = {
+    "GWE_LIMIT_VISITS_PER_MINUTE": "0",
+    "GWE_LIMIT_MESSAGES_PER_SECOND": "0",
+    "GWE_LIMIT_HTTP_PER_SECOND": "0",
+}
+
+
 def benchmark_server(
     tmp_dir: Path, database: Database, *, kind: str = "daphne", **env: str
 ) -> GweServer:
@@ -237,7 +245,7 @@ def benchmark_server(
         GWE_SECURE="0",
         GWE_ALLOWED_HOSTS="127.0.0.1",
         GWE_LOG_LEVEL="WARNING",
-        **env,
+        **{**UNLIMITED, **env},
     )
     server.cpu = 0
     server.kind = kind
