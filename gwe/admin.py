@@ -1,17 +1,23 @@
-"""Visitor history in the admin: read-only, as the tracker recorded it."""
+"""Visitor history in the admin: read-only, as the tracker recorded it; exported or erased
+with all that hangs on it for a visitor's access or erasure request (gwe/privacy.py)."""
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
+from gwe import privacy
 from gwe.ids import is_valid_id
 from gwe.models import BusinessEventDefinition, CapturedValue, Event, Identity, Page, Visit
 
@@ -94,6 +100,52 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class PrivacyActions(admin.ModelAdmin):
+    """*Export* and *Erase* for the rows selected: a visitor's access or erasure request,
+    answered by a business user. Subclasses say which visits the rows are."""
+
+    actions = ["export_selected", "erase_selected"]
+
+    def visits_of(self, queryset) -> list[str]:
+        raise NotImplementedError
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("gwe.delete_visit")
+
+    @admin.action(description="Export everything held of the selected (JSON)")
+    def export_selected(self, request, queryset):
+        exported = privacy.visits_export(self.visits_of(queryset))
+        response = HttpResponse(
+            json.dumps(exported, cls=DjangoJSONEncoder, indent=2),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = 'attachment; filename="gwe-export.json"'
+        return response
+
+    @admin.action(
+        description="Erase the selected with all that hangs on them", permissions=["erase"]
+    )
+    def erase_selected(self, request, queryset):
+        visit_ids = self.visits_of(queryset)
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase for good?",
+                "opts": self.model._meta,
+                "rows": list(queryset[:50]),
+                "count": queryset.count(),
+                "visits": len(visit_ids),
+                "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            }
+            return TemplateResponse(request, "admin/gwe/erase_confirmation.html", context)
+        deleted = privacy.visits_erase(visit_ids)
+        if isinstance(self, IdentityAdmin):
+            deleted["identities"] = deleted.get("identities", 0) + queryset.delete()[0]
+        said = ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items())) or "nothing"
+        self.message_user(request, f"Erased: {said}.", messages.SUCCESS)
+        return None
+
+
 class IdSearchAdmin(ReadOnlyAdmin):
     """A search term shaped like a GWE id also finds the rows with that exact id, through
     the indexes (the admin's own `=field` search compares case-insensitively: a full scan)."""
@@ -167,7 +219,10 @@ class PageInline(admin.TabularInline):
 
 
 @admin.register(Visit)
-class VisitAdmin(IdSearchAdmin):
+class VisitAdmin(PrivacyActions, IdSearchAdmin):
+    def visits_of(self, queryset) -> list[str]:
+        return list(queryset.values_list("pk", flat=True))
+
     list_display = [
         "id",
         "start_time",
@@ -365,7 +420,10 @@ class EventAdmin(IdSearchAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(ReadOnlyAdmin):
+class IdentityAdmin(PrivacyActions, ReadOnlyAdmin):
+    def visits_of(self, queryset) -> list[str]:
+        return list(Visit.objects.filter(identity__in=queryset).values_list("pk", flat=True))
+
     list_display = ["id", "first_seen", "last_seen", "visit_count"]
     list_filter = ["last_seen"]
     date_hierarchy = "last_seen"

@@ -1,14 +1,20 @@
 """The History API: what a contact center reads of a visitor's visits, pages and events."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gwe import selectors
+from gwe import privacy, selectors
 from gwe.ids import is_valid_id
 from gwe.models import Identity
 from gwe.serializers import (
@@ -19,7 +25,18 @@ from gwe.serializers import (
     VisitSummarySerializer,
 )
 
+DELETED = inline_serializer(
+    "Deleted",
+    {"deleted": serializers.DictField(child=serializers.IntegerField(), help_text="kind → rows")},
+)
 IDENTITY_ID_MAX: int = Identity._meta.get_field("id").max_length  # type: ignore[assignment]
+
+
+class MayErase(BasePermission):
+    message = "this account may not erase visitors' data (it needs gwe.delete_visit)"
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("gwe.delete_visit")
 
 
 class CanViewVisits(BasePermission):
@@ -42,6 +59,21 @@ def _path_id(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
 
 
+def identity_id_checked(identity_id: str) -> None:
+    if not 0 < len(identity_id) <= IDENTITY_ID_MAX:
+        raise ValidationError(
+            {"identityID": [f"an identity ID has 1 to {IDENTITY_ID_MAX} characters"]}
+        )
+
+
+IDENTITY_PARAMETER = OpenApiParameter(
+    "identityID",
+    str,
+    OpenApiParameter.PATH,
+    description="the identity the site named in SignIn or UserInfo",
+)
+
+
 def _well_formed(value: str, name: str) -> None:
     if not is_valid_id(value):
         raise ValidationError({name: [f"not a well-formed {name}"]})
@@ -52,6 +84,13 @@ class HistoryView(APIView):
 
 
 class VisitView(HistoryView):
+    """GET: the History API's visit; DELETE: its erasure (SPEC §9, the same path)."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsAuthenticated(), MayErase()]
+        return super().get_permissions()
+
     @extend_schema(
         operation_id="visit",
         summary="A visit with its pages and events",
@@ -65,6 +104,26 @@ class VisitView(HistoryView):
         if visit is None:
             raise NotFound("unknown visit")
         return Response(VisitSerializer(visit, context={"now": timezone.now()}).data)
+
+    @extend_schema(
+        operation_id="visit_erase",
+        summary="Erase one visit and all that hangs on it",
+        tags=["privacy"],
+        parameters=[_path_id("visitID", "the visit, as the tracker's getIDs gives it")],
+        responses={
+            200: DELETED,
+            400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
+            401: OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones"),
+            403: OpenApiResponse(ErrorSerializer, description="the account lacks gwe.delete_visit"),
+            404: OpenApiResponse(ErrorSerializer, description="no such visit"),
+        },
+    )
+    def delete(self, request: Request, visitID: str) -> Response:
+        _well_formed(visitID, "visitID")
+        deleted = privacy.visits_erase([visitID])
+        if not deleted.get("visits"):
+            raise NotFound("unknown visit")
+        return Response({"deleted": deleted})
 
 
 class VisitEventsView(HistoryView):
@@ -109,14 +168,11 @@ class IdentityVisitsView(HistoryView):
         description="Each visit as in GET visits/{visitID}, without its events: "
         "ask for a visit or its events for those.",
         tags=["history"],
-        parameters=[_path_id("identityID", "the identity the site named in SignIn or UserInfo")],
+        parameters=[IDENTITY_PARAMETER],
         responses={200: VisitSummarySerializer(many=True), **_errors("no such identity")},
     )
     def get(self, request: Request, identityID: str) -> Response:
-        if not 0 < len(identityID) <= IDENTITY_ID_MAX:
-            raise ValidationError(
-                {"identityID": [f"an identity ID has 1 to {IDENTITY_ID_MAX} characters"]}
-            )
+        identity_id_checked(identityID)
         visits = selectors.identity_visits(identity_id=identityID)
         if visits is None:
             raise NotFound("unknown identity")

@@ -33,6 +33,10 @@ CAPABILITIES: dict[str, Capability] = {
         "read the invitation report",
         ("invitations.view_invitation",),
     ),
+    "privacy": Capability(
+        "export and erase a visitor's data (identities, visits)",
+        ("gwe.view_visit", "gwe.delete_visit"),
+    ),
     "pacing": Capability(
         "read each channel's pacing (Pacing API)",
         ("invitations.view_channelpacing",),

@@ -19,6 +19,25 @@ class EventType(models.TextChoices):
     BUSINESS = "BUSINESS"
 
 
+# The events the server records itself (the visit's start, a page's, the invitations' and
+# engagements' history): a page may not send one of these names, whatever its type.
+SERVER_EVENTS = frozenset(
+    {
+        "VisitStarted",
+        "PageEntered",
+        "InvitationOffered",
+        "InvitationShown",
+        "InvitationAccepted",
+        "InvitationRejected",
+        "InvitationTimedOut",
+        "InvitationExpired",
+        "InvitationCancelled",
+        "EngagementStarted",
+        "EngagementFailed",
+    }
+)
+
+
 class Identity(models.Model):
     """A person the customer's site knows, from a SignIn or UserInfo event."""
 

@@ -103,3 +103,18 @@ def _create(partition: Partition) -> bool:
         logger.warning("events partition %s not created: %s", partition.name, exc)
         return False
     return True
+
+
+def events_partitions_drop_before(cutoff: datetime) -> list[str]:
+    """Drop the weeks of events that end before `cutoff` (retention, gwe/privacy.py): a whole
+    week goes at once, without a row's delete. The names dropped."""
+    dropped = []
+    for partition in events_partitions():
+        if partition.end > cutoff:
+            break
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'DROP TABLE IF EXISTS "{partition.name}"')
+        dropped.append(partition.name)
+    if dropped:
+        logger.info("events partitions dropped (retention): %s", ", ".join(dropped))
+    return dropped

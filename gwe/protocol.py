@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from gwe.ids import is_valid_id
 from gwe.json_input import MalformedJSON, loads
-from gwe.models import EventType
+from gwe.models import SERVER_EVENTS, EventType
 from gwe.tokens import BadToken, page_token_read, visit_token_names
 from gwe.validators import EVENT_NAME
 
@@ -131,6 +131,8 @@ def parse_event(message: dict) -> EventMessage:
                 "eventName must start with a letter and use letters, digits and _ . : - "
                 "(at most 128 characters)",
             )
+        if name in SERVER_EVENTS:
+            raise ProtocolError(400, f"{name} is recorded by the server: a page may not send it")
         event_type = message.get("eventType", EventType.BUSINESS)
         if event_type not in EventType.values:
             raise ProtocolError(400, "eventType must be BUSINESS or SYSTEM")

@@ -23,7 +23,7 @@ from invitations.services import engagements_follow
 
 IDENTITY_EVENTS = {"UserInfo", "SignIn"}
 IDENTITY_KEYS = ("identityID", "userID", "userId", "email")
-CLIENT_SYSTEM_EVENTS = {"PageExited"}
+CLIENT_SYSTEM_EVENTS = {"PageExited", "ConsentWithdrawn"}  # what a page may send as SYSTEM
 
 
 @dataclass(frozen=True)

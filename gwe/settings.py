@@ -228,6 +228,10 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "reports", "description": "How invitations fared."},
         {
+            "name": "privacy",
+            "description": "Everything held about a visitor, exported or erased (SPEC §9).",
+        },
+        {
             "name": "pacing",
             "description": "How many invitations each channel may have out, and whether to "
             "let a visitor-initiated engagement through (SPEC §8).",
@@ -246,6 +250,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Tracking.
+# Visits (with their pages, events, decisions, invitations, notifications, chats and
+# messages left) older than this are purged by the sweep and `manage.py gwe_purge`; 0 keeps
+# everything (SPEC §9).
+GWE_RETENTION_DAYS = env_int("GWE_RETENTION_DAYS", 90)
 GWE_VISIT_TIMEOUT_SECONDS = env_int("GWE_VISIT_TIMEOUT_SECONDS", 30 * 60, minimum=1)
 # A page whose live channel (socket, poll) closed is still there for this long (a reconnect,
 # the next page loading); past it the page is gone, and a visit with no page is off the site.
@@ -305,6 +313,8 @@ GWE_SWEEPS = {
     "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "gwe.services.visits_close_expired": 60,
+    # Visits older than GWE_RETENTION_DAYS, with all that hangs on them (gwe/privacy.py).
+    "gwe.privacy.visits_purge": 3600,
     # Each process tells the database which pages it holds live channels to; pages not seen
     # within the grace period are gone.
     "notifications.presence.presence_heartbeat": max(1, GWE_PRESENCE_GRACE_SECONDS // 3),

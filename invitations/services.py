@@ -30,8 +30,8 @@ from notifications.services import NotifyMessage, notify
 logger = logging.getLogger(__name__)
 
 _signer = signing.Signer(salt="gwe.invitation")
-# What an adapter may ask the visitor's browser to open: web pages, telephone links, GWE's own.
 CANNOT_CONNECT = gettext_lazy("Sorry, we cannot connect you right now. Please try again later.")
+# What an adapter may ask the visitor's browser to open: web pages, telephone links, GWE's own.
 SAFE_URL = re.compile(r"^(https?://|tel:|/(?!/))", re.IGNORECASE)
 # The page may report a little after the visitor's own timeout (network, a busy tab).
 GRACE = timedelta(seconds=15)

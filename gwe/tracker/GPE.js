@@ -152,10 +152,12 @@
       (subscribers[channel] = subscribers[channel] || []).push(callback);
     },
     consent: function (given) {
+      var withdrawn = consent !== false && !given && started && page.token;
       consent = !!given;
       if (consent) {
         start();
       } else {
+        if (withdrawn) sayConsentWithdrawn();
         stop();
       }
     }
@@ -435,6 +437,18 @@
     });
     if (useHttp) return httpSend(waiting.slice(0, MAX_BATCH).map(function (entry) { return entry.message; }));
     waiting.forEach(function (entry) { socket.send(JSON.stringify(entry.message)); });
+  }
+
+  // Recorded on the visit, so that what was stored before is known to be the last of it. By
+  // beacon, as a page that closes does: the socket closes at once after it.
+  function sayConsentWithdrawn() {
+    var body = JSON.stringify([{
+      type: 'event', id: randomId(), token: page.token, eventName: 'ConsentWithdrawn', eventType: 'SYSTEM',
+      data: {}, timestamp: eventTime(), url: page.url, title: document.title
+    }]);
+    if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint() + '/server/data/tracker', body))) {
+      httpSend(JSON.parse(body));
+    }
   }
 
   function endPage() {

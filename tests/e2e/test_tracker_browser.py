@@ -78,7 +78,9 @@ def test_a_second_tab_shares_the_visit(gwe, shop, browser_context):
     assert second_ids["pageID"] != first_ids["pageID"]
 
 
-def test_nothing_is_sent_or_stored_before_consent(gwe, shop, browser_context):
+def test_nothing_is_sent_or_stored_before_consent_nor_after_it_is_withdrawn(
+    gwe, shop, browser_context
+):
     url = shop.add(
         "/consent",
         shop_page(
@@ -105,6 +107,15 @@ def test_nothing_is_sent_or_stored_before_consent(gwe, shop, browser_context):
         lambda: [n for n in event_names(gwe, ids["pageID"]) if n == "EarlyBird"]
     )
     assert {c["name"] for c in browser_context.cookies()} == {"_gwe_visit", "_gwe_gvid"}
+
+    page.evaluate("_gt.push(['consent', false])")  # withdrawn: recorded, then nothing more
+    assert eventually(lambda: "ConsentWithdrawn" in event_names(gwe, ids["pageID"]))
+    sent_before = len(to_gwe)
+    page.evaluate("_gt.push(['event', 'AfterWithdrawal', {data: {}}])")
+    page.wait_for_timeout(500)
+    assert "AfterWithdrawal" not in event_names(gwe, ids["pageID"])
+    assert len(to_gwe) == sent_before
+    assert browser_context.cookies() == []
 
 
 def test_with_websockets_blocked_events_arrive_over_http(gwe, shop, browser_context):

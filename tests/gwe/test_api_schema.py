@@ -21,6 +21,11 @@ HISTORY_PATHS = {
     "/server/data/identities/{identityID}/visits": "identity_visits",
 }
 
+PRIVACY_PATHS = {
+    "/server/data/identities/{identityID}/export": "identity_export",
+    "/server/data/identities/{identityID}": "identity_erase",
+}
+
 
 def served_schema(client) -> dict:
     response = client.get("/server/api/schema/", {"format": "json"})
@@ -74,7 +79,7 @@ def test_the_history_api_documents_itself_without_warnings():
     schema = generator.get_schema(request=None, public=True)
 
     assert not GENERATOR_STATS, "drf-spectacular warned about the History API"
-    assert set(schema["paths"]) == set(HISTORY_PATHS)
+    assert set(schema["paths"]) == set(HISTORY_PATHS) | set(PRIVACY_PATHS)
 
 
 def test_the_docs_page_renders_swagger_ui_from_local_files(client):
@@ -99,7 +104,7 @@ def test_the_notify_endpoint_is_documented_with_its_errors(client):
     assert schema["components"]["schemas"]["NotifyItem"]["required"] == ["channel"]
 
 
-TAGS = ["history", "notifications", "engagement", "reports", "pacing", "tracker"]
+TAGS = ["history", "notifications", "engagement", "reports", "privacy", "pacing", "tracker"]
 TRACKER = "/server/data/tracker"
 TRACKER_POLL = "/server/data/tracker/poll"
 CHAT_SEND = "/server/data/chat/{chatID}"
@@ -115,6 +120,9 @@ CREDENTIALED = {
     ("get", "/server/data/pacing/{channel}"): "pacing",
     ("get", "/server/data/pacing/{channel}/reactiveState"): "pacing_reactive_state",
     **{("get", url): operation_id for url, operation_id in HISTORY_PATHS.items()},
+    ("get", "/server/data/identities/{identityID}/export"): "identity_export",
+    ("delete", "/server/data/identities/{identityID}"): "identity_erase",
+    ("delete", "/server/data/visits/{visitID}"): "visit_erase",
 }
 PUBLIC = {
     ("post", TRACKER): "tracker",
@@ -160,6 +168,7 @@ def test_operations_are_grouped_by_what_an_integrator_does(client):
         "notifications": ["notification", "notify", "visit_notifications"],
         "engagement": ["chat_poll", "chat_send", "engage", "invitation_step", "noengage"],
         "reports": ["invitation_report"],
+        "privacy": ["identity_erase", "identity_export", "visit_erase"],
         "pacing": ["pacing", "pacing_reactive_state"],
         "tracker": ["tracker", "tracker_poll", "tracker_poll_preflight", "tracker_preflight"],
     }

@@ -200,3 +200,34 @@ async def test_the_workspace_socket_answers_400_and_stays_open():
     assert error["status"] == 400
     assert "nested" in error["message"]
     assert pong == {"type": "pong"}
+
+
+@pytest.mark.parametrize("kind", ["BUSINESS", "SYSTEM"])
+async def test_a_page_may_not_send_an_event_the_server_records(kind):
+    socket = await tracker_socket()
+    ids = await ask(socket, json.dumps(PAGE))
+
+    forged = await ask(
+        socket,
+        json.dumps(
+            {
+                "type": "event",
+                "token": ids["token"],
+                "id": "c-1",
+                "eventName": "PageEntered",
+                "eventType": kind,
+            }
+        ),
+    )
+    await socket.disconnect()
+
+    assert forged["status"] == 400
+    assert "recorded by the server" in forged["message"]
+    assert await Event.objects.filter(event_name="PageEntered").acount() == 1  # the server's
+
+
+def test_every_name_invitations_record_is_one_a_page_may_not_send():
+    from gwe.models import SERVER_EVENTS
+    from invitations.services import EVENT_NAMES
+
+    assert set(EVENT_NAMES.values()) <= SERVER_EVENTS
