@@ -311,6 +311,7 @@ GWE_SWEEPS = {
     # PostgreSQL: the weeks of the events table, made ready ahead (gwe/partitions.py).
     "gwe.partitions.events_partitions_ensure": 3600,
     "notifications.services.notifications_expire": GWE_NOTIFY_SWEEP_SECONDS,
+    "notifications.services.notify_requests_forget": 3600,
     "invitations.services.invitations_expire": GWE_NOTIFY_SWEEP_SECONDS,
     "gwe.services.visits_close_expired": 60,
     # Visits older than GWE_RETENTION_DAYS, with all that hangs on them (gwe/privacy.py).

@@ -7,6 +7,7 @@ from gwe.authentication import AdminLoginForm
 from invitations import views as invitation_views
 
 admin.site.login_form = AdminLoginForm  # says when wrong passwords locked a client out
+handler404 = "gwe.views.not_found"
 
 urlpatterns = [
     path("", include("gwe.demo.urls")),

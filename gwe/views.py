@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from gwe.embedding import embeddable
 from gwe.languages import speaks_visitors_language, tracker_words
@@ -50,6 +51,14 @@ def _tracker_script_read() -> str:
     """GPE.js with GWE's words in each of its languages written in."""
     words = json.dumps(tracker_words(), ensure_ascii=False)
     return TRACKER_SCRIPT.read_text().replace("var WORDS = {};", f"var WORDS = {words};", 1)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An API path that names nothing (`/server/data/visits/%0A`) answers in the API's own
+    JSON, not with an HTML page; everything else gets Django's page."""
+    if request.path.startswith(("/server/data/", "/server/api/")):
+        return JsonResponse({"error": "no such resource"}, status=404)
+    return page_not_found(request, exception)
 
 
 @require_GET

@@ -1,7 +1,9 @@
 """An invitation template as the visitor sees it: the admin's HTML and CSS (trusted, and
 isolated from the host page in the tracker's iframe), the visitor's data escaped."""
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.safestring import SafeString, mark_safe
@@ -43,6 +45,25 @@ def word(text: str, visitor: dict) -> str:
     return str.__str__(rendered)  # a plain str: render() marks its output safe, and it is not
 
 
+# What a browser runs when it follows a link: the scheme, once it drops the ASCII whitespace
+# and control characters it ignores there ("java\tscript:" is "javascript:").
+_RUNS_SCRIPT = re.compile(r"^(?:javascript|vbscript|livescript|data):", re.IGNORECASE)
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20]")
+
+
+def inert(value: Any) -> Any:
+    """A visitor's attributes as a template may show them: a text the site's visitor set that
+    would run script if a template links it (`href="{{ visitor.website }}"`) is left out.
+    HTML escaping cannot stop it: `javascript:` has nothing to escape."""
+    if isinstance(value, dict):
+        return {key: inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [inert(item) for item in value]
+    if isinstance(value, str) and _RUNS_SCRIPT.match(_IGNORED_IN_URLS.sub("", value)):
+        return ""
+    return value
+
+
 def render(
     template: InvitationTemplate,
     *,
@@ -54,7 +75,7 @@ def render(
     source = (
         template.mobile_body_html if mobile and template.mobile_body_html else template.body_html
     )
-    visitor = visitor or {}
+    visitor = inert(visitor or {})
     chosen = {key: word(text, visitor) for key, text in words(template, language).items()}
     context = Context({**chosen, "visitor": visitor}, autoescape=True)
     body = Template(source).render(context)

@@ -77,6 +77,14 @@ def invitation_token(invitation_id: str) -> str:
     return _signer.sign(invitation_id)
 
 
+def invitation_token_names(token: str, invitation_id: str) -> bool:
+    """Whether `token` is the one GWE gave with the invitation (in the page's address)."""
+    try:
+        return _signer.unsign(token) == invitation_id
+    except signing.BadSignature:
+        return False
+
+
 def invitation_offer(
     *,
     page: Page,

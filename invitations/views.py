@@ -39,8 +39,11 @@ def invitation_page(request: HttpRequest, slug: str) -> HttpResponse | None:
     if template is None:
         return None
     invitation_id = request.GET.get("invitation", "")
+    token = request.GET.get("token", "")[:200]
     invitation = None
-    if is_valid_id(invitation_id):
+    # The visitor's attributes are shown only to the page the invitation was sent to (its
+    # address carries the token); an invitation id alone gets the template as a preview.
+    if is_valid_id(invitation_id) and services.invitation_token_names(token, invitation_id):
         invitation = (
             Invitation.objects.select_related("visit__identity").filter(pk=invitation_id).first()
         )
@@ -51,7 +54,6 @@ def invitation_page(request: HttpRequest, slug: str) -> HttpResponse | None:
     )
     language = request.GET.get("lang", "")[:16]
     mobile = request.GET.get("mobile") == "1" or "Mobi" in request.headers.get("User-Agent", "")
-    token = request.GET.get("token", "")[:200]
     return invitation_response(
         request,
         template,

@@ -73,15 +73,19 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
             await self.reply(Refused(405, {"error": "use POST"}, [(b"Allow", b"POST")]))
             return
         try:
-            messages = await written(self.accept, body)
+            messages, replayed = await written(self.accept, body)
         except Refused as refusal:
             await self.reply(refusal)
+            return
+        if replayed:  # the same Idempotency-Key again: stored (and pushed) the first time
+            headers = [(b"Idempotent-Replayed", b"true")]
+            await self.respond(202, {"ids": [m.id for m in messages]}, headers)
             return
         # Stored: pushed now, or read by the pages from the database when the bus is back.
         await push(messages)
         await self.respond(202, {"ids": [m.id for m in messages]})
 
-    def accept(self, body: bytes) -> list[Published]:
+    def accept(self, body: bytes) -> tuple[list[Published], bool]:
         """Authenticate, authorize, validate and store, all or nothing."""
         visit_id = self.scope["url_route"]["kwargs"]["visit_id"]
         user = self.authenticate()
@@ -91,12 +95,30 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
             raise Refused(
                 400, {"error": "invalid input", "fields": {"visitID": "not a well-formed id"}}
             )
+        key = self.idempotency_key()
         messages = self.parse(body)
+        replayed = False
         try:
-            notifications = services.notifications_store(visit_id=visit_id, messages=messages)
+            if key:
+                notifications, replayed = services.notify_once(
+                    visit_id=visit_id, messages=messages, user_id=user.pk, key=key
+                )
+            else:
+                notifications = services.notifications_store(visit_id=visit_id, messages=messages)
         except services.UnknownTarget as exc:
             raise Refused(404, {"error": str(exc)}) from None
-        return [published(n) for n in notifications]
+        except services.KeyReused as exc:
+            raise Refused(409, {"error": str(exc)}) from None
+        return [published(n) for n in notifications], replayed
+
+    def idempotency_key(self) -> str:
+        """The request's `Idempotency-Key`, if any: 1 to 255 visible ASCII characters."""
+        key = scope_header(self.scope, b"idempotency-key")
+        if key is None:
+            return ""
+        if not 0 < len(key) <= 255 or not key.isascii() or not key.isprintable():
+            raise Refused(400, {"error": "Idempotency-Key must be 1 to 255 visible characters"})
+        return key
 
     def authenticate(self):
         request = HeaderRequest(

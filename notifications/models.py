@@ -80,3 +80,23 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} → {self.page_id}"
+
+
+class NotifyRequest(models.Model):
+    """A notify sent with an `Idempotency-Key`: the notifications it stored, so that the same
+    request sent again (its answer lost on the wire) stores nothing more and gets the same
+    ids. Kept a day."""
+
+    user_id = models.IntegerField()
+    key = models.CharField(max_length=255)
+    visit_id = models.CharField(max_length=ID_LENGTH)
+    notification_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "key"], name="one_notify_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

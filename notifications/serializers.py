@@ -12,9 +12,19 @@ APPEND_CONTENT = "gpe.appendContent"
 MAX_TTL_SECONDS = 24 * 60 * 60
 
 
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would take the number 0 as the text "0" (the schema, and
+    every client, say a string)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class NotifyItemSerializer(serializers.Serializer):
     page = serializers.CharField(required=False, allow_null=True, help_text="a pageID of the visit")
-    channel = serializers.CharField(max_length=128)
+    channel = TextField(max_length=128)
     data = serializers.DictField(required=False, default=dict)
     ttl = serializers.IntegerField(
         required=False,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gwe import sql
 from gwe.models import Page, Visit
 from notifications.frames import published
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, NotifyRequest
 from notifications.push import push_on_commit
 from notifications.selectors import last_seq_statement
 
@@ -28,6 +28,46 @@ class NotifyMessage:
 
 class UnknownTarget(Exception):
     """The visit, or a page of it, does not exist."""
+
+
+class KeyReused(Exception):
+    """An Idempotency-Key already sent with another visit."""
+
+
+IDEMPOTENCY_KEPT = timedelta(days=1)
+
+
+def notify_once(
+    *, visit_id: str, messages: list[NotifyMessage], user_id: int, key: str
+) -> tuple[list[Notification], bool]:
+    """notifications_store, once per `key` of this user: a request sent again with the same
+    key stores nothing and gets what the first stored (True: replayed). Raises UnknownTarget,
+    KeyReused."""
+    if sql.one(_visit_locked(), [visit_id]) is None:  # orders the same key's requests too
+        raise UnknownTarget(f"unknown visit {visit_id}")
+    earlier = NotifyRequest.objects.filter(
+        user_id=user_id, key=key, created_at__gt=timezone.now() - IDEMPOTENCY_KEPT
+    ).first()
+    if earlier is not None:
+        if earlier.visit_id != visit_id:
+            raise KeyReused("this Idempotency-Key was sent with another visit")
+        stored = Notification.objects.in_bulk(earlier.notification_ids)
+        return [stored[pk] for pk in earlier.notification_ids if pk in stored], True
+    notifications = notifications_store(visit_id=visit_id, messages=messages)
+    NotifyRequest.objects.filter(user_id=user_id, key=key).delete()  # one older than a day
+    NotifyRequest.objects.create(
+        user_id=user_id,
+        key=key,
+        visit_id=visit_id,
+        notification_ids=[n.pk for n in notifications],
+    )
+    return notifications, False
+
+
+def notify_requests_forget() -> int:
+    """The sweep: Idempotency-Keys older than a day are forgotten."""
+    cutoff = timezone.now() - IDEMPOTENCY_KEPT
+    return NotifyRequest.objects.filter(created_at__lt=cutoff).delete()[0]
 
 
 def notify(*, visit_id: str, messages: list[NotifyMessage]) -> list[Notification]:

@@ -106,7 +106,7 @@ def _channel(item: dict, problems: dict) -> str:
     if item["channel"] is None:
         problems["channel"] = [NOT_NULL]
         return ""
-    channel = _string(item["channel"])
+    channel = item["channel"].strip() if isinstance(item["channel"], str) else None
     if channel is None:
         problems["channel"] = ["Not a valid string."]
     elif channel == "":

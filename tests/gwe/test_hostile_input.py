@@ -231,3 +231,20 @@ def test_every_name_invitations_record_is_one_a_page_may_not_send():
     from invitations.services import EVENT_NAMES
 
     assert set(EVENT_NAMES.values()) <= SERVER_EVENTS
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/server/data/visits/%0A",
+        "/server/data/identities/a%0Ab/visits",  # `path` does not match a newline: no route
+        "/server/data/identities/a%0Ab/export",
+        "/server/data/nothing",
+    ],
+)
+def test_an_id_with_a_newline_gets_a_json_answer_not_an_html_page(admin_client, path):
+    response = admin_client.get(path)
+
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]

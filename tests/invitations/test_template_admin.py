@@ -31,7 +31,8 @@ def served_to(client, visitor: dict, **template_fields) -> str:
     invitation = services.invitation_offer(
         page=started.page, template=InvitationTemplate.objects.get(slug="invite"), rule=None
     )
-    response = client.get(f"/server/resources/invite.html?invitation={invitation.pk}")
+    token = services.invitation_token(invitation.pk)  # as the page's address carries it
+    response = client.get(f"/server/resources/invite.html?invitation={invitation.pk}&token={token}")
     assert response.status_code == 200
     return response.content.decode()
 

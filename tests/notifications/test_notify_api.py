@@ -80,6 +80,7 @@ def test_token_authentication_works_too(token_api):
         ("[]", "at least one message"),
         ([{"data": {}}], "channel"),
         ([{"channel": "has space"}], "channel"),
+        ([{"channel": 0}], "Not a valid string"),  # the schema says a string: no number
         ([{"channel": "x", "data": "not an object"}], "data"),
         ([{"channel": "x", "page": "not-an-id"}], "page"),
         ([{"channel": "x", "ttl": 0}], "ttl"),
@@ -236,3 +237,26 @@ def test_an_account_without_the_permission_reads_no_notification(notifier, clien
         assert all("4111" not in answer.content.decode() for answer in answers)
         assert "view_notification" in answers[0].json()["error"]
         assert AsgiClient.basic("contact-center", "s3cret-pass").get(path).status_code == 200
+
+
+def test_a_notify_sent_again_with_its_idempotency_key_is_stored_once(api):
+    visit = start_page().visit
+    other = start_page().visit
+    key = {"Idempotency-Key": "crm-7f3a-0001"}
+
+    first = api.post(notify_url(visit.pk), [{"channel": "offers"}], headers=key)
+    again = api.post(notify_url(visit.pk), [{"channel": "offers"}], headers=key)
+    fresh = api.post(
+        notify_url(visit.pk), [{"channel": "offers"}], headers={"Idempotency-Key": "2"}
+    )
+    elsewhere = api.post(notify_url(other.pk), [{"channel": "offers"}], headers=key)
+    bad = api.post(notify_url(visit.pk), [{"channel": "x"}], headers={"Idempotency-Key": "é"})
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["ids"] == first.json()["ids"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert fresh.json()["ids"] != first.json()["ids"]
+    assert elsewhere.status_code == 409
+    assert bad.status_code == 400
+    assert Notification.objects.filter(visit=visit).count() == 2
+    assert not Notification.objects.filter(visit=other).exists()
