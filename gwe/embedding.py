@@ -14,6 +14,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.csp import build_policy
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 SANDBOX = (
@@ -35,7 +37,10 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @xframe_options_exempt
     def framed(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}; {SANDBOX}"
+        scripts = build_policy(settings.SECURE_CSP, get_nonce(request))  # settings.py says why
+        response["Content-Security-Policy"] = (
+            f"frame-ancestors {frame_ancestors()}; {SANDBOX}; {scripts}"
+        )
         return response
 
     return framed

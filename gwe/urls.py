@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from gwe import views
 from gwe.authentication import AdminLoginForm
@@ -29,6 +29,8 @@ urlpatterns = [
     path("server/health", views.health, name="health"),
     path("server/api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
-        "server/api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+        "server/api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+        name="api-docs",
     ),
 ]
