@@ -86,7 +86,7 @@ MIDDLEWARE = [
 # Scripts run only from GWE's own files, and the inline ones GWE's pages carry with the
 # request's nonce: a script that found its way into a page (a visitor's text, a template's
 # HTML) does not run, in the admin, the console or a page the tracker frames.
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
