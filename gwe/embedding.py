@@ -9,8 +9,9 @@ customer's page or open dialogs over it. A sandbox sent by the server cannot be 
 frame, unlike an iframe's `sandbox` attribute with both allow-scripts and allow-same-origin
 (which browsers warn about, rightly, when the frame is of the page's own origin)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -37,7 +38,8 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @xframe_options_exempt
     def framed(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        scripts = build_policy(settings.SECURE_CSP, get_nonce(request))  # settings.py says why
+        policy = cast("Mapping[str, list[str]]", settings.SECURE_CSP)  # settings.py says why
+        scripts = build_policy(policy, get_nonce(request))
         response["Content-Security-Policy"] = (
             f"frame-ancestors {frame_ancestors()}; {SANDBOX}; {scripts}"
         )
