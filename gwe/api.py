@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from gwe import privacy, selectors
 from gwe.ids import is_valid_id
 from gwe.models import Identity
+from gwe.permissions import needs
 from gwe.serializers import (
     ErrorSerializer,
     EventFilterSerializer,
@@ -32,18 +33,8 @@ DELETED = inline_serializer(
 IDENTITY_ID_MAX: int = Identity._meta.get_field("id").max_length  # type: ignore[assignment]
 
 
-class MayErase(BasePermission):
-    message = "this account may not erase visitors' data (it needs gwe.delete_visit)"
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("gwe.delete_visit")
-
-
-class CanViewVisits(BasePermission):
-    message = "this account may not read visitor history (it needs the gwe.view_visit permission)"
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("gwe.view_visit")
+MayErase = needs("gwe.delete_visit", to="erase visitors' data")
+CanViewVisits = needs("gwe.view_visit", to="read visitor history")
 
 
 def _errors(not_found: str) -> dict:

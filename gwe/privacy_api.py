@@ -3,21 +3,17 @@ a visitor's access or erasure request. Capability `privacy` (gwe/api_accounts.py
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe import privacy
 from gwe.api import DELETED, IDENTITY_PARAMETER, MayErase, identity_id_checked
+from gwe.permissions import needs
 from gwe.serializers import ErrorSerializer
 
-
-class MayExport(BasePermission):
-    message = "this account may not export visitors' data (it needs gwe.view_visit)"
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("gwe.view_visit")
+MayExport = needs("gwe.view_visit", to="export visitors' data")
 
 
 def _errors(not_found: str, permission: str) -> dict:

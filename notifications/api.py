@@ -1,11 +1,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe.ids import is_valid_id
+from gwe.permissions import needs
 from gwe.serializers import ErrorSerializer
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
@@ -16,16 +17,8 @@ FORBIDDEN = OpenApiResponse(
 )
 
 
-class CanViewNotifications(BasePermission):
-    """What was pushed to a visitor is theirs: only an account given `notify` reads it."""
-
-    message = (
-        "this account may not read notifications "
-        "(it needs the notifications.view_notification permission)"
-    )
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("notifications.view_notification")
+# What was pushed to a visitor is theirs: only an account given `notify` reads it.
+CanViewNotifications = needs("notifications.view_notification", to="read notifications")
 
 
 class NotificationView(APIView):
