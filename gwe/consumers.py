@@ -92,6 +92,7 @@ class TrackerHttp:
 
     scope: dict
     send_response: Callable[..., Awaitable[None]]
+    client: str  # who is asking (gwe/limits.py), read once per request
 
     async def handle(self, body: bytes) -> None:
         origin = scope_header(self.scope, b"origin")
@@ -105,7 +106,8 @@ class TrackerHttp:
         if method != "POST":
             await self.reply(405, {"error": "use POST"}, origin=origin)
             return
-        if wait := limits().http.take(scope_client(self.scope)):
+        self.client = scope_client(self.scope)
+        if wait := limits().http.take(self.client):
             refusal = {"error": "too many requests from this address: wait and send again"}
             await self.reply(429, refusal, origin=origin, retry_after=wait)
             return
@@ -153,7 +155,7 @@ class TrackerHttpConsumer(TrackerHttp, DirectDispatch, AsyncHttpConsumer):
                 tracker.handle_batch,
                 message,
                 user_agent=user_agent,
-                client=scope_client(self.scope),
+                client=self.client,
             )
         except ProtocolError as exc:
             await self.reply(exc.status, {"error": exc.message}, origin=origin)

@@ -17,24 +17,14 @@ from django.conf import settings
 from gwe.protocol import ProtocolError, decode
 from invitations import workspace
 from media_adapters.gwe_chat import access
-from notifications.origins import refused_without_origin
 
 MAX_FRAME_BYTES = 4096
-FORBIDDEN = 4403
 
 
 class VisitorsConsumer(AsyncWebsocketConsumer):
     async def connect(self):
-        if await refused_without_origin(self):
-            return
-        if not access.same_origin(self.scope):
-            await self.close()  # before accept: the handshake is refused with 403
-            return
-        await self.accept()
-        self.user = self.scope.get("user")
         self.watching: asyncio.Task | None = None
-        if not await database_sync_to_async(access.is_agent)(self.user):
-            await self.close(code=FORBIDDEN)
+        if not await access.agent_admitted(self):
             return
         self.wanted = workspace.VisitorFilter()
         self.shown = ""

@@ -4,14 +4,14 @@ services.py, what they read in selectors.py, how messages reach them in live.py.
 
 Frames in and out are documented in docs/adapters.md ("GWE chat (built in)")."""
 
-from functools import partial
+from functools import cached_property, partial
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from gwe.ids import is_valid_id
-from gwe.limits import per_socket
+from gwe.limits import Limiter, per_socket
 from gwe.protocol import ProtocolError, decode
 from media_adapters.gwe_chat import access, canned, left_messages, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
@@ -60,10 +60,13 @@ class ChatSocket(DirectDispatch, ChatFrames, AsyncWebsocketConsumer):
     """What both sides' sockets share: a refusal is an error frame, and the socket stays
     open."""
 
+    @cached_property
+    def allowance(self) -> Limiter:
+        """This socket's GWE_LIMIT_MESSAGES_PER_SECOND."""
+        return per_socket()
+
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
-        if not hasattr(self, "allowance"):
-            self.allowance = per_socket()  # GWE_LIMIT_MESSAGES_PER_SECOND
         try:
             if wait := self.allowance.take(None):
                 raise ProtocolError(429, "too many messages on this socket", retry_after=wait)
@@ -215,17 +218,9 @@ class AgentConsumer(ChatSocket):
     message it has; carries the agent's messages, typing, answers, ends and availability."""
 
     async def connect(self):
-        if await refused_without_origin(self):
-            return
-        if not access.same_origin(self.scope):
-            await self.close()  # before accept: the handshake is refused with 403
-            return
-        await self.accept()
         self.following_init()
-        self.user = self.scope.get("user")
         self.signed_in = False
-        if not await database_sync_to_async(access.is_agent)(self.user):
-            await self.close(code=FORBIDDEN)
+        if not await access.agent_admitted(self):
             return
         self.signed_in = True
         await self.follow(live.agent_topic(self.user.pk), after=None, replay=None)
