@@ -109,6 +109,9 @@ class PrivacyActions(admin.ModelAdmin):
     def visits_of(self, queryset) -> list[str]:
         raise NotImplementedError
 
+    def erase(self, queryset) -> dict[str, int]:
+        return privacy.visits_erase(self.visits_of(queryset))
+
     def has_erase_permission(self, request) -> bool:
         return request.user.has_perm("gwe.delete_visit")
 
@@ -126,7 +129,6 @@ class PrivacyActions(admin.ModelAdmin):
         description="Erase the selected with all that hangs on them", permissions=["erase"]
     )
     def erase_selected(self, request, queryset):
-        visit_ids = self.visits_of(queryset)
         if request.POST.get("confirmed") != "yes":
             context = {
                 **self.admin_site.each_context(request),
@@ -134,14 +136,12 @@ class PrivacyActions(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "rows": list(queryset[:50]),
                 "count": queryset.count(),
-                "visits": len(visit_ids),
+                "visits": len(self.visits_of(queryset)),
                 "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
             }
             return TemplateResponse(request, "admin/gwe/erase_confirmation.html", context)
-        deleted = privacy.visits_erase(visit_ids)
-        if isinstance(self, IdentityAdmin):
-            deleted["identities"] = deleted.get("identities", 0) + queryset.delete()[0]
-        said = ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items())) or "nothing"
+        deleted = self.erase(queryset)
+        said = privacy.counts_said(deleted) or "nothing"
         self.message_user(request, f"Erased: {said}.", messages.SUCCESS)
         return None
 
@@ -423,6 +423,9 @@ class EventAdmin(IdSearchAdmin):
 class IdentityAdmin(PrivacyActions, ReadOnlyAdmin):
     def visits_of(self, queryset) -> list[str]:
         return list(Visit.objects.filter(identity__in=queryset).values_list("pk", flat=True))
+
+    def erase(self, queryset) -> dict[str, int]:
+        return privacy.identities_erase(list(queryset.values_list("pk", flat=True)))
 
     list_display = ["id", "first_seen", "last_seen", "visit_count"]
     list_filter = ["last_seen"]

@@ -46,18 +46,6 @@ class Limiter:
             return 0.0
         return (1 - bucket.tokens) / self.per_second
 
-    def waiting(self, key: object, *, now: float | None = None) -> float:
-        """The seconds until the key may go on, spending nothing."""
-        bucket = self.buckets.get(key)
-        if self.per_second <= 0 or bucket is None:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.per_second)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.per_second
-
-    def forget(self, key: object) -> None:
-        self.buckets.pop(key, None)
-
 
 def per_socket() -> Limiter:
     """One socket's messages: GWE_LIMIT_MESSAGES_PER_SECOND, four seconds' worth at once."""

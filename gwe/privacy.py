@@ -16,11 +16,13 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Prefetch
 from django.utils import timezone
 
 from gwe import partitions
-from gwe.models import Event, Identity, Visit
+from gwe.models import Event, Identity, Page, Visit
+from gwe.selectors import EVENT_ORDER
+from gwe.serializers import event_json, iso, visit_json
 
 logger = logging.getLogger(__name__)
 
@@ -48,48 +50,27 @@ def _kind(model: type[Model]) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
+def counts_said(deleted: dict[str, int]) -> str:
+    """`{"visits": 3, "pages": 8}` as people read it: "8 pages, 3 visits"."""
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items()))
+
+
 def visits_export(visit_ids: list[str]) -> dict[str, Any]:
     """Everything held of these visits, as JSON-ready data."""
-    visits = Visit.objects.filter(pk__in=visit_ids).prefetch_related("pages").order_by("start_time")
+    # As the History API shows them (gwe/serializers.py), with when each was last active.
+    visits = (
+        Visit.objects.filter(pk__in=visit_ids)
+        .order_by("start_time")
+        .prefetch_related(Prefetch("pages", queryset=Page.objects.order_by("start_time", "id")))
+    )
+    events = Event.objects.filter(visit_id__in=visit_ids).select_related("visit")
+    now = timezone.now()
     exported: dict[str, Any] = {
         "visits": [
-            {
-                "visitID": visit.pk,
-                "globalVisitID": visit.global_visit_id,
-                "identityID": visit.identity_id,
-                "startTime": visit.start_time,
-                "lastActivity": visit.last_activity,
-                "endTime": visit.end_time,
-                "userAgent": visit.user_agent,
-                "languageCode": visit.language_code,
-                "pages": [
-                    {
-                        "pageID": page.pk,
-                        "url": page.url,
-                        "title": page.title,
-                        "referrer": page.referrer,
-                        "startTime": page.start_time,
-                        "endTime": page.end_time,
-                    }
-                    for page in visit.pages.all()
-                ],
-            }
+            {**visit_json(visit, now=now, events=False), "lastActivity": iso(visit.last_activity)}
             for visit in visits
         ],
-        "events": [
-            {
-                "eventID": event.pk,
-                "visitID": event.visit_id,
-                "pageID": event.page_id,
-                "eventType": event.event_type,
-                "eventName": event.event_name,
-                "timestamp": event.timestamp,
-                "url": event.url,
-                "title": event.title,
-                "data": event.data,
-            }
-            for event in Event.objects.filter(visit_id__in=visit_ids).order_by("timestamp")
-        ],
+        "events": [event_json(event) for event in events.order_by(*EVENT_ORDER)],
     }
     for kind, held in _holdings.items():
         exported[kind] = held.export(visit_ids)
@@ -117,13 +98,6 @@ def visits_erase(visit_ids: list[str]) -> dict[str, int]:
     return {kind: count for kind, count in deleted.items() if count}
 
 
-def identity_visits(identity_id: str) -> list[str] | None:
-    """The visits of an identity; None for an identity GWE does not know."""
-    if not Identity.objects.filter(pk=identity_id).exists():
-        return None
-    return list(Visit.objects.filter(identity_id=identity_id).values_list("pk", flat=True))
-
-
 def identity_export(identity_id: str) -> dict[str, Any] | None:
     identity = Identity.objects.filter(pk=identity_id).first()
     if identity is None:
@@ -139,14 +113,19 @@ def identity_export(identity_id: str) -> dict[str, Any] | None:
 
 
 def identity_erase(identity_id: str) -> dict[str, int] | None:
-    visit_ids = identity_visits(identity_id)
-    if visit_ids is None:
+    """None for an identity GWE does not know."""
+    if not Identity.objects.filter(pk=identity_id).exists():
         return None
-    with transaction.atomic():
-        deleted = visits_erase(visit_ids)
-        # Also when it had no visit left: it is what was asked to go.
-        gone = Identity.objects.filter(pk=identity_id).delete()[0]
-    if gone:
+    return identities_erase([identity_id])
+
+
+@transaction.atomic
+def identities_erase(identity_ids: list[str]) -> dict[str, int]:
+    """Erase these identities with all their visits and what hangs on them."""
+    visits = Visit.objects.filter(identity_id__in=identity_ids).values_list("pk", flat=True)
+    deleted = visits_erase(list(visits))
+    # Also those with no visit left: they are what was asked to go.
+    if gone := Identity.objects.filter(pk__in=identity_ids).delete()[0]:
         deleted["identities"] = deleted.get("identities", 0) + gone
     return deleted
 
@@ -196,6 +175,6 @@ def visits_purge(
         logger.info(
             "retention (%s days): purged %s",
             days if days is not None else settings.GWE_RETENTION_DAYS,
-            ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items())),
+            counts_said(deleted),
         )
     return deleted

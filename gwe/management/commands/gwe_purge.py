@@ -3,7 +3,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from gwe.privacy import visits_purge
+from gwe.privacy import counts_said, visits_purge
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if not deleted:
             self.stdout.write(f"No visit is older than {days} days.")
             return
-        said = ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items()))
+        said = counts_said(deleted)
         self.stdout.write(f"Purged what was older than {days} days: {said}.")
 
     shown = False
