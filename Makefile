@@ -22,7 +22,7 @@ run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py gwe_demo --url http://$(HOST):$(PORT)
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) gwe.asgi:application
+	@$(BIN)/python manage.py gwe_serve --host $(HOST) --port $(PORT)
 
 # This checkout's development settings, read by gwe/settings.py (so by manage.py too); the
 # environment's own values win. Written once: delete it for a new secret.

@@ -365,6 +365,12 @@ GWE_WEBHOOK_SECRET = env_str("GWE_WEBHOOK_SECRET", SECRET_KEY)
 # How long GWE waits for the engagement webhook's answer, per attempt (3 attempts).
 GWE_WEBHOOK_TIMEOUT_SECONDS = env_int("GWE_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 
+# What `manage.py gwe_serve` holds every connection to (gwe/serving): a request's line and
+# headers arrive within this many seconds of the connection opening (or of the request's first
+# byte, on a kept-alive connection), and a WebSocket message is at most this large (close 1009).
+GWE_HEADER_TIMEOUT_SECONDS = env_int("GWE_HEADER_TIMEOUT_SECONDS", 20, minimum=1)
+GWE_WEBSOCKET_MAX_BYTES = env_int("GWE_WEBSOCKET_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)
+
 # How often a full garbage collection may look at long-lived objects (gwe/collector.py);
 # 0 leaves CPython's collector as it is.
 GWE_GC_FULL_SECONDS = env_int("GWE_GC_FULL_SECONDS", 600, minimum=0)

@@ -101,9 +101,11 @@ def redis_server(tmp_path):
 @pytest.fixture
 def two_processes(tmp_path, redis_server):
     """Two server processes sharing a database and a real Redis, as in production: one
-    under daphne, one under uvicorn (both are supported, and may be mixed)."""
+    under a bare daphne (`daphne gwe.asgi:application`), one under `gwe_serve --server
+    uvicorn` (both are supported, and may be mixed)."""
     database = fresh_database(tmp_path)
     first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
+    first.bare = True
     second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
     second.kind = "uvicorn"
     second.log_path = tmp_path / "second.log"

@@ -118,6 +118,7 @@ class GweServer:
     log_path: Path | None = None
     cpu: int | None = None  # pin the server to one core (benchmarks)
     kind: str = "daphne"  # or "uvicorn": both are supported in production
+    bare: bool = False  # `daphne gwe.asgi:application` rather than `manage.py gwe_serve`
 
     @property
     def url(self) -> str:
@@ -144,7 +145,7 @@ class GweServer:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         pin = ["taskset", "-c", str(self.cpu)] if self.cpu is not None else []
         self.process = subprocess.Popen(
-            [*pin, sys.executable, "-m", *self.command()],
+            [*pin, sys.executable, *self.command()],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -165,9 +166,11 @@ class GweServer:
         raise RuntimeError(f"{self.kind} did not answer within {timeout} s: {self.log()}")
 
     def command(self) -> list[str]:
+        """As production runs it: `manage.py gwe_serve` (gwe/serving), or the bare server."""
         address = ["127.0.0.1", str(self.port)]
-        if self.kind == "uvicorn":
+        if self.bare and self.kind == "uvicorn":
             return [
+                "-m",
                 "uvicorn",
                 "--host",
                 address[0],
@@ -180,7 +183,21 @@ class GweServer:
                 "--no-access-log",
                 "gwe.asgi:application",
             ]
-        return ["daphne", "-b", address[0], "-p", address[1], "gwe.asgi:application"]
+        if self.bare:
+            return ["-m", "daphne", "-b", address[0], "-p", address[1], "gwe.asgi:application"]
+        # uvicorn's access log is off in the tests, as it was when they ran it bare.
+        quiet = ["--verbosity", "0"] if self.kind == "uvicorn" else []
+        return [
+            "manage.py",
+            "gwe_serve",
+            "--server",
+            self.kind,
+            "--host",
+            address[0],
+            "--port",
+            address[1],
+            *quiet,
+        ]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
