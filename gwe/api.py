@@ -2,20 +2,19 @@
 
 from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe import privacy, selectors
-from gwe.ids import is_valid_id
+from gwe.api_params import PathParameter, gwe_id
 from gwe.models import Identity
 from gwe.permissions import needs
 from gwe.serializers import (
@@ -46,28 +45,14 @@ def _errors(not_found: str) -> dict:
     }
 
 
-def _path_id(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
-
-
-def identity_id_checked(identity_id: str) -> None:
-    if not 0 < len(identity_id) <= IDENTITY_ID_MAX:
-        raise ValidationError(
-            {"identityID": [f"an identity ID has 1 to {IDENTITY_ID_MAX} characters"]}
-        )
-
-
-IDENTITY_PARAMETER = OpenApiParameter(
+VISIT_ID = gwe_id("visitID", "the visit, as the tracker's getIDs gives it")
+PAGE_ID = gwe_id("pageID", "the page view, as the tracker's getIDs gives it")
+IDENTITY_ID = PathParameter(
     "identityID",
-    str,
-    OpenApiParameter.PATH,
-    description="the identity the site named in SignIn or UserInfo",
+    "the identity the site named in SignIn or UserInfo",
+    rf"^[\s\S]{{1,{IDENTITY_ID_MAX}}}$",
+    f"an identity ID has 1 to {IDENTITY_ID_MAX} characters",
 )
-
-
-def _well_formed(value: str, name: str) -> None:
-    if not is_valid_id(value):
-        raise ValidationError({name: [f"not a well-formed {name}"]})
 
 
 class HistoryView(APIView):
@@ -86,11 +71,11 @@ class VisitView(HistoryView):
         operation_id="visit",
         summary="A visit with its pages and events",
         tags=["history"],
-        parameters=[_path_id("visitID", "the visit, as the tracker's getIDs gives it")],
+        parameters=[VISIT_ID.schema],
         responses={200: VisitSerializer, **_errors("no such visit")},
     )
     def get(self, request: Request, visitID: str) -> Response:
-        _well_formed(visitID, "visitID")
+        VISIT_ID.checked(visitID)
         visit = selectors.visit_get(visit_id=visitID)
         if visit is None:
             raise NotFound("unknown visit")
@@ -100,7 +85,7 @@ class VisitView(HistoryView):
         operation_id="visit_erase",
         summary="Erase one visit and all that hangs on it",
         tags=["privacy"],
-        parameters=[_path_id("visitID", "the visit, as the tracker's getIDs gives it")],
+        parameters=[VISIT_ID.schema],
         responses={
             200: DELETED,
             400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
@@ -110,7 +95,7 @@ class VisitView(HistoryView):
         },
     )
     def delete(self, request: Request, visitID: str) -> Response:
-        _well_formed(visitID, "visitID")
+        VISIT_ID.checked(visitID)
         deleted = privacy.visits_erase([visitID])
         if not deleted.get("visits"):
             raise NotFound("unknown visit")
@@ -123,11 +108,11 @@ class VisitEventsView(HistoryView):
         summary="A visit's events, oldest first, optionally filtered",
         description="Every filter given narrows the list; unknown parameters are ignored.",
         tags=["history"],
-        parameters=[_path_id("visitID", "the visit"), EventFilterSerializer],
+        parameters=[VISIT_ID.schema, EventFilterSerializer],
         responses={200: EventSerializer(many=True), **_errors("no such visit")},
     )
     def get(self, request: Request, visitID: str) -> Response:
-        _well_formed(visitID, "visitID")
+        VISIT_ID.checked(visitID)
         filters = EventFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         events = selectors.visit_events(visit_id=visitID, **filters.filters())
@@ -141,11 +126,11 @@ class PageEventsView(HistoryView):
         operation_id="page_events",
         summary="One page view's events, oldest first",
         tags=["history"],
-        parameters=[_path_id("pageID", "the page view, as the tracker's getIDs gives it")],
+        parameters=[PAGE_ID.schema],
         responses={200: EventSerializer(many=True), **_errors("no such page")},
     )
     def get(self, request: Request, pageID: str) -> Response:
-        _well_formed(pageID, "pageID")
+        PAGE_ID.checked(pageID)
         events = selectors.page_events(page_id=pageID)
         if events is None:
             raise NotFound("unknown page")
@@ -159,11 +144,11 @@ class IdentityVisitsView(HistoryView):
         description="Each visit as in GET visits/{visitID}, without its events: "
         "ask for a visit or its events for those.",
         tags=["history"],
-        parameters=[IDENTITY_PARAMETER],
+        parameters=[IDENTITY_ID.schema],
         responses={200: VisitSummarySerializer(many=True), **_errors("no such identity")},
     )
     def get(self, request: Request, identityID: str) -> Response:
-        identity_id_checked(identityID)
+        IDENTITY_ID.checked(identityID)
         visits = selectors.identity_visits(identity_id=identityID)
         if visits is None:
             raise NotFound("unknown identity")

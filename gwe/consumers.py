@@ -104,7 +104,8 @@ class TrackerHttp:
             await self.send_response(204, b"", headers=self.cors_headers(origin, preflight=True))
             return
         if method != "POST":
-            await self.reply(405, {"error": "use POST"}, origin=origin)
+            allow = [(b"Allow", b"POST, OPTIONS")]
+            await self.reply(405, {"error": "use POST"}, origin=origin, headers=allow)
             return
         self.client = scope_client(self.scope)
         if wait := limits().http.take(self.client):
@@ -123,8 +124,13 @@ class TrackerHttp:
         *,
         origin: str | None,
         retry_after: float | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        headers = [(b"Content-Type", b"application/json"), *self.cors_headers(origin)]
+        headers = [
+            (b"Content-Type", b"application/json"),
+            *self.cors_headers(origin),
+            *(headers or []),
+        ]
         if retry_after is not None:
             headers.append((b"Retry-After", str(math.ceil(retry_after)).encode()))
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()

@@ -7,7 +7,8 @@ import re
 import secrets
 
 ID_LENGTH = 22
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+_ID = re.compile(ID_PATTERN)
 
 
 def new_id() -> str:
@@ -15,4 +16,4 @@ def new_id() -> str:
 
 
 def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_ID_PATTERN.match(value))
+    return isinstance(value, str) and bool(_ID.match(value))

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe import privacy
-from gwe.api import DELETED, IDENTITY_PARAMETER, MayErase, identity_id_checked
+from gwe.api import DELETED, IDENTITY_ID, MayErase
 from gwe.permissions import needs
 from gwe.serializers import ErrorSerializer
 
@@ -34,14 +34,14 @@ class IdentityExportView(APIView):
         description="The identity, its visits with their pages, events, invitations, rule "
         "decisions, notifications, chats with their messages and messages left.",
         tags=["privacy"],
-        parameters=[IDENTITY_PARAMETER],
+        parameters=[IDENTITY_ID.schema],
         responses={
             200: OpenApiResponse(description="the export, as JSON"),
             **_errors("no such identity", "gwe.view_visit"),
         },
     )
     def get(self, request: Request, identityID: str) -> Response:
-        identity_id_checked(identityID)
+        IDENTITY_ID.checked(identityID)
         exported = privacy.identity_export(identityID)
         if exported is None:
             raise NotFound("unknown identity")
@@ -55,11 +55,11 @@ class IdentityEraseView(APIView):
         operation_id="identity_erase",
         summary="Erase an identity and all that is held about it",
         tags=["privacy"],
-        parameters=[IDENTITY_PARAMETER],
+        parameters=[IDENTITY_ID.schema],
         responses={200: DELETED, **_errors("no such identity", "gwe.delete_visit")},
     )
     def delete(self, request: Request, identityID: str) -> Response:
-        identity_id_checked(identityID)
+        IDENTITY_ID.checked(identityID)
         deleted = privacy.identity_erase(identityID)
         if deleted is None:
             raise NotFound("unknown identity")

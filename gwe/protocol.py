@@ -18,6 +18,9 @@ from gwe.tokens import BadToken, page_token_read, visit_token_names
 from gwe.validators import EVENT_NAME
 
 MAX_URL = 2048
+# The largest whole number a browser's JSON keeps exactly, and far within what a database
+# column holds (a larger one was an OverflowError in the query: 500).
+MAX_SEQ = 2**53 - 1
 MAX_TITLE = 512
 MAX_CLIENT_ID = 64
 MAX_DATA_KEYS = 100
@@ -165,11 +168,14 @@ def parse_subscribe(message: dict) -> tuple[str, str, int | None]:
     """(visit_id, page_id, last_seq) of a page asking for its visit's notifications."""
     visit_id, page_id = _token(message.get("token"))
     last_seq = message.get("lastSeq")
-    if last_seq is not None and (
-        isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
-    ):
-        raise ProtocolError(400, "lastSeq must be a whole number")
-    return visit_id, page_id, last_seq
+    return visit_id, page_id, None if last_seq is None else sequence_number(last_seq, "lastSeq")
+
+
+def sequence_number(value: object, name: str) -> int:
+    """The last number a page or a console has of a topic (lastSeq, after)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise ProtocolError(400, f"{name} must be a whole number from 0 to {MAX_SEQ}")
+    return value
 
 
 def parse_received(message: dict, *, key: str = "ids") -> list[str]:
@@ -252,9 +258,12 @@ def _timestamp(value: object) -> datetime:
 
 
 def _client_time(value: object) -> datetime | None:
-    """The client's time (milliseconds since the epoch), unless missing or out of bounds."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """The client's time (milliseconds since the epoch), unless missing or out of bounds (a
+    clock that is off: the server's time is taken)."""
+    if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(400, "timestamp must be a number: milliseconds since the epoch")
     try:
         when = datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):

@@ -9,16 +9,23 @@ documents are read from where they are enforced."""
 from django.conf import settings
 
 from gwe import protocol, tracker
-from gwe.models import EventType
+from gwe.api_params import gwe_id
+from gwe.ids import ID_PATTERN
+from gwe.models import SERVER_EVENTS, EventType
+from gwe.services import CLIENT_SYSTEM_EVENTS
 from invitations.models import EngagementStatus, InvitationState
 from invitations.services import PAGE_STEPS
 from invitations.views import MAX_STEP_BYTES
 from media_adapters.base import Engagement
 from media_adapters.gwe_chat import consumers as chat_consumers
 from media_adapters.gwe_chat.services import MAX_TEXT
+from notifications import endpoint
 from notifications.longpoll import GATHER_SECONDS, poll_seconds
 from notifications.serializers import CHANNEL, MAX_TTL_SECONDS
 
+CHAT_ID = gwe_id("chatID", "the chat")
+ID_OR_NONE = "^([A-Za-z0-9_-]{22})?$"  # an id, or empty for none (gwe/protocol.py)
+HTTP_URL = "^https?://"  # as gwe/protocol.py reads a page's url and referrer
 CREDENTIALS: list[dict[str, list]] = [{"basicAuth": []}, {"tokenAuth": []}]
 # No credentials: the page's token, or the invitation's signed token, is the credential.
 PUBLIC: list[dict[str, list]] = []
@@ -62,7 +69,7 @@ def path_id(name: str, description: str, **schema) -> dict:
 ERROR = obj({"error": text("what went wrong, for a person to read")}, required=("error",))
 NOTIFY_ITEM = obj(
     {
-        "page": text("a pageID of the visit", nullable=True),
+        "page": text("a pageID of the visit", nullable=True, pattern=ID_PATTERN),
         "channel": text(maxLength=128, pattern=CHANNEL.pattern),
         "data": {"type": "object", "additionalProperties": {}},
         "ttl": {
@@ -75,19 +82,25 @@ NOTIFY_ITEM = obj(
     },
     required=("channel",),
 )
-MILLISECONDS = {"type": "number", "description": "ms since the epoch; the server's clock if off"}
+MILLISECONDS = {
+    "type": "number",
+    "nullable": True,
+    "description": "ms since the epoch; the server's clock if off or null",
+}
 TRACKER_PAGE = obj(
     {
         "type": constant("page"),
-        "url": text("http(s)", maxLength=protocol.MAX_URL),
+        "url": text("http(s)", maxLength=protocol.MAX_URL, pattern=HTTP_URL),
         "title": text(f"cut at {protocol.MAX_TITLE} characters"),
-        "referrer": text("http(s)", maxLength=protocol.MAX_URL),
+        "referrer": text("http(s), or empty", maxLength=protocol.MAX_URL, pattern="^(https?://|$)"),
         "languageCode": text(),
-        "visitID": text("the visit to join; a new one starts when unknown or expired"),
+        "visitID": text(
+            "the visit to join; a new one starts when unknown or expired", pattern=ID_OR_NONE
+        ),
         "visitToken": text(
             "the visitToken the visit's first page was given: without it, a new visit starts"
         ),
-        "globalVisitID": text(),
+        "globalVisitID": text(pattern=ID_OR_NONE),
         "pageID": text("with token: resume this page (a reconnect)"),
         "token": text("the page's token from an earlier ids reply"),
         "timestamp": MILLISECONDS,
@@ -111,25 +124,50 @@ TRACKER_RECEIVED = obj(
     required=("type", "token", "ids"),
     description="Receipts sent by themselves (a beacon): the token says whose they are.",
 )
-TRACKER_EVENT = obj(
-    {
-        "type": constant("event"),
-        "token": text("the page's token from its ids reply"),
-        "id": text(
-            "the tracker's own id: sent again, it stores nothing new",
-            minLength=1,
-            maxLength=protocol.MAX_CLIENT_ID,
+EVENT_FIELDS = {
+    "type": constant("event"),
+    "token": text("the page's token from its ids reply"),
+    "id": text(
+        "the tracker's own id: sent again, it stores nothing new",
+        minLength=1,
+        maxLength=protocol.MAX_CLIENT_ID,
+    ),
+    "data": {"type": "object", "nullable": True, "maxProperties": protocol.MAX_DATA_KEYS},
+    "timestamp": MILLISECONDS,
+    "url": text("the page's by default", maxLength=protocol.MAX_URL, pattern="^(https?://|$)"),
+    "title": text("the page's by default"),
+}
+TRACKER_EVENT = {
+    "oneOf": [
+        obj(
+            {
+                **EVENT_FIELDS,
+                "eventName": text(
+                    "not a name the server records itself (PageEntered, Invitation…)",
+                    pattern=protocol.EVENT_NAME.pattern,
+                    **{"not": {"enum": sorted(SERVER_EVENTS)}},
+                ),
+                "eventType": text(
+                    enum=[EventType.BUSINESS.value], default=EventType.BUSINESS.value
+                ),
+            },
+            required=("type", "token", "id", "eventName"),
         ),
-        "eventName": text(pattern=protocol.EVENT_NAME.pattern),
-        "eventType": text(enum=list(EventType.values), default=EventType.BUSINESS.value),
-        "data": {"type": "object", "nullable": True, "maxProperties": protocol.MAX_DATA_KEYS},
-        "timestamp": MILLISECONDS,
-        "url": text("the page's by default"),
-        "title": text("the page's by default"),
-    },
-    required=("type", "token", "id", "eventName"),
-    description="Something happened on the page.",
-)
+        obj(
+            {
+                **EVENT_FIELDS,
+                "eventName": text(
+                    "the tracker's own, and the timer events of the business-event definitions",
+                    enum=sorted(CLIENT_SYSTEM_EVENTS),
+                ),
+                "eventType": constant(EventType.SYSTEM.value),
+            },
+            required=("type", "token", "id", "eventName", "eventType"),
+        ),
+    ],
+    "description": "Something happened on the page: a business event, or one of the tracker's "
+    "own SYSTEM events.",
+}
 TRACKER_REPLY = {
     "oneOf": [
         obj(
@@ -139,7 +177,7 @@ TRACKER_REPLY = {
                 "visitToken": text(
                     "signed: a later page joins the visit only with it (kept in the cookie)"
                 ),
-                "globalVisitID": text(),
+                "globalVisitID": text(pattern=ID_OR_NONE),
                 "pageID": text(),
                 "token": text("signed: every later message of the page carries it"),
                 "newVisit": {"type": "boolean"},
@@ -194,6 +232,7 @@ TRACKER_POLL = obj(
         "lastSeq": {
             "type": "integer",
             "minimum": 0,
+            "maximum": protocol.MAX_SEQ,
             "nullable": True,
             "description": "the highest seq the page has accounted for; null: nothing yet",
         },
@@ -209,7 +248,13 @@ TRACKER_POLLED = obj(
     },
     required=("type", "lastSeq", "notifications"),
 )
-AFTER = {"type": "integer", "minimum": 0, "default": 0, "description": "the last seq the page has"}
+AFTER = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": protocol.MAX_SEQ,
+    "default": 0,
+    "description": "the last seq the page has",
+}
 CHAT_TOKEN = text("the chat's token, as the chat page was given it")
 CHAT_FRAME = obj(
     {
@@ -317,7 +362,7 @@ def notify() -> dict:
         "operationId": "notify",
         "summary": "Push messages to a visit's live pages",
         "tags": ["notifications"],
-        "parameters": [path_id("visitID", "the visit")],
+        "parameters": [endpoint.VISIT_ID.openapi],
         "requestBody": {
             "required": True,
             "content": {
@@ -453,7 +498,7 @@ def chat_poll() -> dict:
         "description": "The visitor's chat page when it cannot keep the WebSocket "
         "`/server/ws/chat/{chatID}`: the socket's frames, one answer at a time. " + WAITS,
         "tags": ["engagement"],
-        "parameters": [path_id("chatID", "the chat")],
+        "parameters": [CHAT_ID.openapi],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": ref("ChatPoll")}},
@@ -480,7 +525,7 @@ def chat_send() -> dict:
         "HTTP. The answer carries what the sender sees at once: the chat's frames after "
         "`after`, their own message or the chat's end included.",
         "tags": ["engagement"],
-        "parameters": [path_id("chatID", "the chat")],
+        "parameters": [CHAT_ID.openapi],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": ref("ChatSend")}},
@@ -528,7 +573,7 @@ def invitation_step() -> dict:
         "and `engagement` says what the visitor sees next.",
         "tags": ["engagement"],
         "parameters": [
-            path_id("invitationID", "the invitation, as its page was given it"),
+            gwe_id("invitationID", "the invitation, as its page was given it").openapi,
             path_id("step", "what the visitor did", enum=list(PAGE_STEPS)),
         ],
         "requestBody": {
@@ -549,6 +594,16 @@ def invitation_step() -> dict:
             "413": error(f"body over {MAX_STEP_BYTES} bytes"),
         },
     }
+
+
+# HTTP Basic with wrong passwords, again and again (gwe/authentication.py).
+LOCKED_OUT = {
+    **error(
+        "too many wrong passwords from this client for this user name: try again after "
+        "Retry-After seconds"
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+}
 
 
 def documents_the_whole_api(generator) -> bool:
@@ -577,4 +632,12 @@ def add_non_drf_operations(result: dict, generator, request, public) -> dict:
         }
     )
     result["paths"] = dict(sorted(result["paths"].items()))
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            if operation.get("security") != PUBLIC:
+                operation["responses"].setdefault("429", LOCKED_OUT)
+            for parameter in operation.get("parameters", ()):
+                # DRF reads `?name=` as no value at all: an empty filter is no filter.
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
     return result

@@ -7,13 +7,24 @@ serialization costs several times more per event.
 
 from datetime import UTC, datetime
 
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gwe.ids import ID_PATTERN
 from gwe.models import Event, EventType, Page, Visit
 from gwe.protocol import MAX_URL
 from gwe.validators import EVENT_NAME
 
 MAX_AGE_SECONDS = 100 * 366 * 24 * 60 * 60
+
+
+class GweIdField(serializers.CharField):
+    """A visit, page or invitation id in a request's body (gwe/ids.py)."""
+
+    def __init__(self, name: str, **kwargs) -> None:
+        well_formed = RegexValidator(ID_PATTERN, f"not a well-formed {name}")
+        super().__init__(validators=[well_formed], **kwargs)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -149,11 +160,17 @@ class EventFilterSerializer(serializers.Serializer):
     eventType = serializers.ChoiceField(
         choices=EventType.choices, required=False, help_text="SYSTEM or BUSINESS"
     )
+    # Taken as given, spaces included: a filter that matches nothing is not an error. An empty
+    # parameter is no filter (as every query parameter: the schema says allowEmptyValue).
     category = serializers.CharField(
-        max_length=128, required=False, help_text="only events in this category"
+        max_length=128,
+        trim_whitespace=False,
+        required=False,
+        help_text="only events in this category",
     )
     url = serializers.CharField(
         max_length=MAX_URL,
+        trim_whitespace=False,
         required=False,
         help_text="only events whose URL contains this text (any case)",
     )
@@ -170,12 +187,27 @@ class EventFilterSerializer(serializers.Serializer):
         return {names.get(key, key): value for key, value in self.validated_data.items()}
 
 
+PROBLEMS = {"type": "array", "items": {"type": "string"}}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [PROBLEMS, {"type": "object", "additionalProperties": PROBLEMS}]
+        },
+    }
+)
+class ProblemsField(serializers.DictField):
+    pass
+
+
 class ErrorSerializer(serializers.Serializer):
     """The shape of every error (gwe.api_errors)."""
 
     error = serializers.CharField(help_text="what went wrong, for a person to read")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    fields = ProblemsField(
         required=False,
-        help_text="for invalid input: the messages of each offending parameter",
+        help_text="for invalid input: the messages of each offending parameter; for a list of "
+        "messages (notify), the messages of each offending one's parameters, by its index",
     )

@@ -7,45 +7,36 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gwe.ids import is_valid_id
 from gwe.models import Page, Visit
-from gwe.serializers import ErrorSerializer
+from gwe.permissions import needs
+from gwe.serializers import ErrorSerializer, GweIdField
 from invitations import engine, reporting, services
 from invitations.models import EngagementRule, InvitationTemplate
 
 
 class EngageSerializer(serializers.Serializer):
-    visitID = serializers.CharField()
-    pageID = serializers.CharField(required=False, allow_null=True)
+    visitID = GweIdField("visitID")
+    pageID = GweIdField("pageID", required=False, allow_null=True)
     invitation = serializers.SlugField(help_text="the template's slug, e.g. invite")
     data = serializers.DictField(required=False, default=dict)
 
-    def validate_visitID(self, value):
-        if not is_valid_id(value):
-            raise serializers.ValidationError("not a well-formed visit id")
-        return value
-
-    def validate_pageID(self, value):
-        if value is not None and not is_valid_id(value):
-            raise serializers.ValidationError("not a well-formed page id")
-        return value
-
 
 class NoEngageSerializer(serializers.Serializer):
-    visitID = serializers.CharField()
-    reason = serializers.CharField(required=False, default="", max_length=256)
+    visitID = GweIdField("visitID")
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=256)
 
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="no credentials, or wrong ones")
 
 
-def require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied()
+MayEngage = needs("invitations.add_invitation", to="engage visitors")
+MayWithdraw = needs("invitations.change_invitation", to="withdraw invitations")
+MayReadReports = needs("invitations.view_invitation", to="read the invitation report")
 
 
 def refused(reason: str) -> Response:
@@ -55,6 +46,8 @@ def refused(reason: str) -> Response:
 class EngageView(APIView):
     """Offer an invitation to a visit now, as an external strategy decided (no rules, no
     policy): to the page named, or the visit's latest page."""
+
+    permission_classes = [IsAuthenticated, MayEngage]
 
     @extend_schema(
         operation_id="engage",
@@ -88,7 +81,6 @@ class EngageView(APIView):
         },
     )
     def post(self, request):
-        require(request, "invitations.add_invitation")
         serializer = EngageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
@@ -124,6 +116,8 @@ class EngageView(APIView):
 class NoEngageView(APIView):
     """Withdraw the visit's pending invitations; they are removed from its pages."""
 
+    permission_classes = [IsAuthenticated, MayWithdraw]
+
     @extend_schema(
         operation_id="noengage",
         summary="Withdraw a visit's pending invitations",
@@ -146,7 +140,6 @@ class NoEngageView(APIView):
         },
     )
     def post(self, request):
-        require(request, "invitations.change_invitation")
         serializer = NoEngageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         visit_id = serializer.validated_data["visitID"]
@@ -248,6 +241,8 @@ class InvitationReportSerializer(serializers.Serializer):
 class InvitationReportView(APIView):
     """How invitations fared per day, template and rule (the admin's report, as JSON)."""
 
+    permission_classes = [IsAuthenticated, MayReadReports]
+
     @extend_schema(
         operation_id="invitation_report",
         summary="Invitations offered, shown, answered, per day, template and rule",
@@ -269,7 +264,6 @@ class InvitationReportView(APIView):
         },
     )
     def get(self, request):
-        require(request, "invitations.view_invitation")
         query = InvitationReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         report = reporting.invitation_report(**query.validated_data)

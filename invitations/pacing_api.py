@@ -1,21 +1,28 @@
 """The Pacing API (SPEC §8): a channel's pacing now, and the probability with which a
 visitor-initiated engagement should be let through."""
 
-import re
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gwe.api_params import PathParameter
+from gwe.permissions import needs
 from gwe.serializers import ErrorSerializer
 from invitations import pacing
-from invitations.api import UNAUTHORIZED, require
+from invitations.api import UNAUTHORIZED
 from invitations.pacing_state import UnknownChannel, channel_pace, channels
 
 PERMISSION = "invitations.view_channelpacing"
-CHANNEL = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MayReadPacing = needs(PERMISSION, to="read pacing")
+CHANNEL = PathParameter(
+    "channel",
+    "a media adapter alias, e.g. gwe-chat",
+    r"^[A-Za-z0-9_.-]{1,64}$",
+    "letters, digits and . _ - (at most 64)",
+)
 
 
 class PacingSerializer(serializers.Serializer):
@@ -53,8 +60,7 @@ ERRORS = {
 
 
 def _pace(channel: str):
-    if not CHANNEL.match(channel):
-        raise ValidationError({"channel": "letters, digits and . _ - (at most 64)"})
+    CHANNEL.checked(channel)
     try:
         return channel_pace(channel)
     except UnknownChannel:
@@ -63,25 +69,29 @@ def _pace(channel: str):
 
 
 class PacingView(APIView):
+    permission_classes = [IsAuthenticated, MayReadPacing]
+
     @extend_schema(
         operation_id="pacing",
         summary="A channel's pacing now",
         tags=["pacing"],
+        parameters=[CHANNEL.schema],
         responses={200: PacingSerializer, **ERRORS},
     )
     def get(self, request, channel: str):
-        require(request, PERMISSION)
         return Response(_pace(channel).as_json())
 
 
 class ReactiveStateView(APIView):
+    permission_classes = [IsAuthenticated, MayReadPacing]
+
     @extend_schema(
         operation_id="pacing_reactive_state",
         summary="Whether to let a visitor-initiated engagement through now",
         tags=["pacing"],
+        parameters=[CHANNEL.schema],
         responses={200: ReactiveStateSerializer, **ERRORS},
     )
     def get(self, request, channel: str):
-        require(request, PERMISSION)
         probability = _pace(channel).reactive_probability
         return Response({"channel": channel, "probability": probability})

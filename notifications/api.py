@@ -1,11 +1,10 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gwe.ids import is_valid_id
+from gwe.api_params import gwe_id
 from gwe.permissions import needs
 from gwe.serializers import ErrorSerializer
 from notifications.models import Notification
@@ -25,8 +24,8 @@ class NotificationView(APIView):
     permission_classes = [IsAuthenticated, CanViewNotifications]
 
 
-def _path_id(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
+NOTIFICATION_ID = gwe_id("notification_id", "an id notify answered with")
+VISIT_ID = gwe_id("visit_id", "the visit")
 
 
 class NotificationDetailView(NotificationView):
@@ -36,7 +35,7 @@ class NotificationDetailView(NotificationView):
         operation_id="notification",
         summary="A notification and its delivery status",
         tags=["notifications"],
-        parameters=[_path_id("notification_id", "an id notify answered with")],
+        parameters=[NOTIFICATION_ID.schema],
         responses={
             200: NotificationSerializer,
             400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
@@ -46,8 +45,7 @@ class NotificationDetailView(NotificationView):
         },
     )
     def get(self, request, notification_id: str):
-        if not is_valid_id(notification_id):
-            raise ValidationError({"notificationID": "not a well-formed id"})
+        NOTIFICATION_ID.checked(notification_id)
         notification = get_object_or_404(Notification, pk=notification_id)
         return Response(NotificationSerializer(notification).data)
 
@@ -60,7 +58,7 @@ class VisitNotificationsView(NotificationView):
         summary="A visit's notifications, newest first",
         description="At most 500; none for a visit GWE does not know.",
         tags=["notifications"],
-        parameters=[_path_id("visit_id", "the visit")],
+        parameters=[VISIT_ID.schema],
         responses={
             200: NotificationSerializer(many=True),
             400: OpenApiResponse(ErrorSerializer, description="a malformed id"),
@@ -69,7 +67,6 @@ class VisitNotificationsView(NotificationView):
         },
     )
     def get(self, request, visit_id: str):
-        if not is_valid_id(visit_id):
-            raise ValidationError({"visitID": "not a well-formed visit id"})
+        VISIT_ID.checked(visit_id)
         notifications = Notification.objects.filter(visit_id=visit_id).order_by("-seq")[:500]
         return Response(NotificationSerializer(notifications, many=True).data)

@@ -21,8 +21,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
+from gwe.api_params import gwe_id
 from gwe.commits import written
-from gwe.ids import is_valid_id
 from gwe.json_input import MalformedJSON, loads
 from gwe.limits import scope_client
 from notifications import services, validation
@@ -31,6 +31,8 @@ from notifications.consumers import DirectDispatch
 from notifications.frames import published
 from notifications.origins import scope_header
 from notifications.push import push
+
+VISIT_ID = gwe_id("visitID", "the visit")
 
 
 class Refused(Exception):
@@ -91,10 +93,8 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         user = self.authenticate()
         if not user.has_perm("notifications.add_notification"):
             raise Refused(403, {"error": "You do not have permission to perform this action."})
-        if not is_valid_id(visit_id):
-            raise Refused(
-                400, {"error": "invalid input", "fields": {"visitID": "not a well-formed id"}}
-            )
+        if not VISIT_ID.well_formed(visit_id):
+            raise Refused(400, {"error": "invalid input", "fields": VISIT_ID.refusal})
         key = self.idempotency_key()
         messages = self.parse(body)
         replayed = False
@@ -153,7 +153,7 @@ class NotifyConsumer(DirectDispatch, AsyncHttpConsumer):
         if len(items) > settings.GWE_NOTIFY_MAX_MESSAGES:
             raise too_large(f"more than {settings.GWE_NOTIFY_MAX_MESSAGES} messages")
         if not items:
-            raise Refused(400, {"error": "invalid input", "fields": ["send at least one message"]})
+            raise Refused(400, {"error": "send at least one message"})
         try:
             return validation.notify_messages(items, origin=self.own_origin())
         except validation.Invalid as invalid:

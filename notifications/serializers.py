@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from rest_framework import serializers
 
-from gwe.ids import is_valid_id
+from gwe.serializers import GweIdField
 from notifications.models import Notification
 
 CHANNEL = re.compile(r"^[A-Za-z0-9_.:/-]{1,128}$")
@@ -23,7 +23,7 @@ class TextField(serializers.CharField):
 
 
 class NotifyItemSerializer(serializers.Serializer):
-    page = serializers.CharField(required=False, allow_null=True, help_text="a pageID of the visit")
+    page = GweIdField("page id", required=False, allow_null=True, help_text="a pageID of the visit")
     channel = TextField(max_length=128)
     data = serializers.DictField(required=False, default=dict)
     ttl = serializers.IntegerField(
@@ -33,11 +33,6 @@ class NotifyItemSerializer(serializers.Serializer):
         help_text="seconds the notification waits for an offline page (default "
         "GWE_NOTIFY_TTL_SECONDS)",
     )
-
-    def validate_page(self, value):
-        if value is not None and not is_valid_id(value):
-            raise serializers.ValidationError("not a well-formed page id")
-        return value
 
     def validate_channel(self, value):
         if not CHANNEL.match(value):

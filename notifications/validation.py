@@ -92,10 +92,8 @@ def _page(item: dict, problems: dict) -> str | None:
         problems["page"] = ["Not a valid string."]
     elif page == "":
         problems["page"] = ["This field may not be blank."]
-    elif said := _characters(page):
-        problems["page"] = said
-    elif not is_valid_id(page):
-        problems["page"] = ["not a well-formed page id"]
+    elif not is_valid_id(page):  # as the serializer says it: the pattern, then the characters
+        problems["page"] = ["not a well-formed page id", *_characters(page)]
     return page
 
 

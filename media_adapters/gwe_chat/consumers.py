@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from gwe.ids import is_valid_id
 from gwe.limits import Limiter, per_socket
-from gwe.protocol import ProtocolError, decode
+from gwe.protocol import MAX_SEQ, ProtocolError, decode, sequence_number
 from media_adapters.gwe_chat import access, canned, left_messages, live, selectors, services, tokens
 from media_adapters.gwe_chat.models import Sender
 from notifications.bus import Published
@@ -127,7 +127,9 @@ class VisitorChatConsumer(VisitorChat, ChatSocket):
             await self.close(code=NOT_FOUND)
             return
         after = query.get("after", ["0"])[0]
-        await self.chat_follow(self.chat_id, after=int(after) if after.isdigit() else 0)
+        await self.chat_follow(
+            self.chat_id, after=min(int(after), MAX_SEQ) if after.isdigit() else 0
+        )
         read = await database_sync_to_async(selectors.chat_read_seq)(chat_id=self.chat_id)
         if read:
             await self.send_json({"type": "read", "chat": self.chat_id, "seq": read})
@@ -146,7 +148,7 @@ class VisitorChatHttp(VisitorChat, LongPollConsumer):
             await self.reply(403, {"error": "this origin may not open a chat"})
             return
         if self.scope["method"] != "POST":
-            await self.reply(405, {"error": "use POST"})
+            await self.reply(405, {"error": "use POST"}, headers=[(b"Allow", b"POST")])
             return
         self.following_init()
         self.chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
@@ -154,9 +156,7 @@ class VisitorChatHttp(VisitorChat, LongPollConsumer):
             message = decode(body, max_bytes=MAX_FRAME_BYTES)
             if not isinstance(message, dict):
                 raise ProtocolError(400, "send a JSON object")
-            after = message.get("after", 0)
-            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                raise ProtocolError(400, "after must be a sequence number")
+            after = sequence_number(message.get("after", 0), "after")
             token = message.get("token")
             if not isinstance(token, str) or not tokens.visitor_token_valid(self.chat_id, token):
                 raise ProtocolError(403, "this is not the chat's token")
@@ -179,9 +179,12 @@ class VisitorChatHttp(VisitorChat, LongPollConsumer):
     async def disconnect(self) -> None:
         self.unfollow_all()
 
-    async def reply(self, status: int, body: dict | bytes) -> None:
+    async def reply(
+        self, status: int, body: dict | bytes, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         raw = body if isinstance(body, bytes) else live.encode(body).encode()
-        await self.send_response(status, raw, headers=[(b"Content-Type", b"application/json")])
+        headers = [(b"Content-Type", b"application/json"), *(headers or [])]
+        await self.send_response(status, raw, headers=headers)
 
 
 class VisitorChatPollConsumer(VisitorChatHttp):
@@ -275,10 +278,7 @@ class AgentConsumer(ChatSocket):
 
     async def on_follow(self, message: dict) -> None:
         chat_id = await self.own_chat(message)
-        after = message.get("after", 0)
-        if isinstance(after, bool) or not isinstance(after, int):
-            raise ProtocolError(400, "after must be a sequence number")
-        await self.chat_follow(chat_id, after=after)
+        await self.chat_follow(chat_id, after=sequence_number(message.get("after", 0), "after"))
 
     async def on_message(self, message: dict) -> None:
         chat_id = await self.own_chat(message)

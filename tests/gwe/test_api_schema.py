@@ -63,7 +63,7 @@ def test_the_schema_documents_the_event_filters_and_the_shapes(client):
     assert set(query) == {"eventName", "eventType", "category", "url", "age"}
     assert query["eventType"]["enum"] == ["SYSTEM", "BUSINESS"]
     assert query["age"]["type"] == "integer"
-    assert set(operation["responses"]) == {"200", "400", "401", "403", "404"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429"}
     components = schema["components"]["schemas"]
     assert set(components["Event"]["properties"]) == EVENT_KEYS
     visit = components["Visit"]["properties"]
@@ -183,6 +183,8 @@ def test_server_to_server_operations_need_credentials_and_say_why_they_refuse(cl
         assert {"basicAuth": []} in operation["security"], operation_id
         assert {"tokenAuth": []} in operation["security"], operation_id
         assert {"400", "401"} <= set(operation["responses"]), operation_id
+        # Wrong Basic passwords again and again lock the client out (gwe/authentication.py).
+        assert "Retry-After" in operation["responses"]["429"]["headers"], operation_id
         for status, response in operation["responses"].items():
             if status.startswith(("4", "5")):
                 assert "error" in response_schema(schema, operation, status)["properties"]
@@ -200,7 +202,7 @@ def test_engage_documents_its_answers_and_its_refusal(client):
     schema = served_schema(client)
 
     operation = schema["paths"]["/server/data/gateway/engage"]["post"]
-    assert set(operation["responses"]) == {"202", "400", "401", "403", "404", "409"}
+    assert set(operation["responses"]) == {"202", "400", "401", "403", "404", "409", "429"}
     assert set(response_schema(schema, operation, "409")["properties"]) == {"reason", "error"}
     assert set(response_schema(schema, operation, "202")["properties"]) == {"invitationID"}
     noengage = schema["paths"]["/server/data/gateway/noengage"]["post"]

@@ -12,7 +12,7 @@ import psutil
 import pytest
 import websockets
 
-from tests.support.servers import SOCKET_ORIGIN, UNLIMITED, fresh_database, gwe_server
+from tests.support.servers import AS_IN_PRODUCTION, SOCKET_ORIGIN, fresh_database, gwe_server
 
 PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
 
@@ -22,15 +22,7 @@ def served(request, tmp_path):
     """GWE as production serves it (no debug, the garbage collector as GWE sets it), with
     two seconds for a request's headers; one address may start as many visits as it likes."""
     database = fresh_database(tmp_path)
-    server = gwe_server(
-        tmp_path,
-        database,
-        GWE_DEBUG="0",
-        GWE_SECURE="0",
-        GWE_ALLOWED_HOSTS="127.0.0.1",
-        GWE_HEADER_TIMEOUT_SECONDS="2",
-        **UNLIMITED,
-    )
+    server = gwe_server(tmp_path, database, **AS_IN_PRODUCTION, GWE_HEADER_TIMEOUT_SECONDS="2")
     server.kind = request.param
     yield server.start()
     server.stop()

@@ -186,10 +186,14 @@ async def test_a_poll_with_bad_fields_is_refused(settings):
     token = ids["token"]
 
     bad_seq = await poll_raw(json.dumps({"token": token, "lastSeq": "7"}).encode())
+    # No database column holds it: it was an OverflowError in the query (500).
+    huge_seq = await poll_raw(json.dumps({"token": token, "lastSeq": 2**64}).encode())
     bad_receipts = await poll_raw(json.dumps({"token": token, "received": "x"}).encode())
     oversized = await poll_raw(json.dumps({"token": token, "x": "y" * 20000}).encode())
 
-    assert (bad_seq.status_code, bad_seq.json()["error"]) == (400, "lastSeq must be a whole number")
+    said = "lastSeq must be a whole number from 0 to 9007199254740991"
+    assert (bad_seq.status_code, bad_seq.json()["error"]) == (400, said)
+    assert (huge_seq.status_code, huge_seq.json()["error"]) == (400, said)
     assert bad_receipts.status_code == 400
     assert "received" in bad_receipts.json()["error"]
     assert oversized.status_code == 413

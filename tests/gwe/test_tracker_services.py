@@ -121,6 +121,23 @@ def test_a_resent_event_is_stored_once_whatever_time_it_carries():
     assert Event.objects.filter(event_name="AddToCart").count() == 1
 
 
+def test_a_time_that_is_no_number_is_refused_and_a_clock_that_is_off_is_not():
+    started = start_page()
+    event = {"type": "event", "token": started.token, "id": "c-3", "eventName": "AddToCart"}
+    page = {"type": "page", "url": "https://shop.example/"}
+
+    off = parse_event({**event, "timestamp": 1})  # 1970: the server's time is taken
+    refused = []
+    for message in ({**event, "timestamp": [1]}, {**page, "timestamp": "now"}):
+        with pytest.raises(ProtocolError) as wrong:
+            (parse_event if message["type"] == "event" else parse_page)(message)
+        refused.append((wrong.value.status, str(wrong.value)))
+
+    assert abs(off.timestamp - timezone.now()) < timedelta(minutes=1)
+    said = "timestamp must be a number: milliseconds since the epoch"
+    assert refused == [(400, said), (400, said)]
+
+
 def test_page_exited_ends_the_page():
     started = start_page()
 

@@ -511,7 +511,7 @@ def test_the_schema_documents_the_report(client):
     operation = schema["paths"][URL]["get"]
     assert operation["operationId"] == "invitation_report"
     assert {p["name"] for p in operation["parameters"]} == {"from", "to", "template", "rule"}
-    assert set(operation["responses"]) == {"200", "400", "401", "403"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "429"}
     components = schema["components"]["schemas"]
     assert set(components["InvitationReport"]["properties"]) == {"from", "to", "rows", "totals"}
     assert set(components["InvitationReportRow"]["properties"]) == {

@@ -146,9 +146,13 @@ async def test_the_token_is_the_credential_and_refusals_say_why():
         await page.send({"type": "message", "text": 42}),
         await page.send({"type": "message", "text": "x" * 2001}),
         await page.request(f"/server/data/chat/{chat.pk}/poll", {"after": "1"}),
+        await page.request(f"/server/data/chat/{chat.pk}/poll", {"after": 2**64}),
     ]
 
-    assert [r.status_code for r in refusals] == [403, 403, 404, 400, 400, 409, 400]
+    assert [r.status_code for r in refusals] == [403, 403, 404, 400, 400, 409, 400, 400]
+    assert refusals[7].json() == {
+        "error": "after must be a whole number from 0 to 9007199254740991"
+    }
     assert refusals[0].json() == {"error": "this is not the chat's token"}
     assert refusals[5].json() == {"error": "The message is longer than 2000 characters."}
     assert len(await stored(chat)) == 1

@@ -248,6 +248,14 @@ UNLIMITED = {
     "GWE_LIMIT_MESSAGES_PER_SECOND": "0",
     "GWE_LIMIT_HTTP_PER_SECOND": "0",
 }
+# GWE as production runs it (no debug; the collector as GWE sets it), on 127.0.0.1 with no TLS
+# in front, and every client from one address.
+AS_IN_PRODUCTION = {
+    "GWE_DEBUG": "0",
+    "GWE_SECURE": "0",
+    "GWE_ALLOWED_HOSTS": "127.0.0.1",
+    **UNLIMITED,
+}
 
 
 def benchmark_server(
@@ -256,13 +264,7 @@ def benchmark_server(
     """A started GWE server as production runs it (no debug, collected static files),
     pinned to core 0 so that the load generator has the other."""
     server = gwe_server(
-        tmp_dir,
-        database,
-        GWE_DEBUG="0",
-        GWE_SECURE="0",
-        GWE_ALLOWED_HOSTS="127.0.0.1",
-        GWE_LOG_LEVEL="WARNING",
-        **{**UNLIMITED, **env},
+        tmp_dir, database, **{**AS_IN_PRODUCTION, "GWE_LOG_LEVEL": "WARNING", **env}
     )
     server.cpu = 0
     server.kind = kind
