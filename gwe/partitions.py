@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from gwe.protocol import CLOCK_SKEW_BEHIND
+
 logger = logging.getLogger(__name__)
 
 TABLE = "gwe_event"
@@ -67,15 +69,23 @@ def events_partitions() -> list[Partition]:
     return sorted((partition_for(w.replace(tzinfo=UTC)) for w in weeks), key=lambda p: p.start)
 
 
+def first_week(now: datetime) -> datetime:
+    """The earliest week an event stored now may belong to: a page's clock may be behind by
+    up to a day (gwe/protocol.py), so on a Monday, the week before."""
+    return week_of(now - CLOCK_SKEW_BEHIND)
+
+
 def events_partitions_ensure(now: datetime | None = None, ahead: int | None = None) -> list[str]:
-    """Create the partitions of this week and of the `ahead` weeks after it that are missing
-    (a sweep; also run by the migration). The names created."""
+    """Create the partitions of this week (from the first week an event stored now may belong
+    to) and of the `ahead` weeks after it that are missing (a sweep). The names created."""
     if not partitioned():
         return []
     ahead = settings.GWE_EVENT_PARTITIONS_AHEAD if ahead is None else ahead
-    first = week_of(now or timezone.now())
+    now = now or timezone.now()
+    first, last = first_week(now), week_of(now) + ahead * WEEK
     there = {p.name for p in events_partitions()}
-    wanted = [partition_for(first + i * WEEK) for i in range(ahead + 1)]
+    weeks = (last - first) // WEEK + 1
+    wanted = [partition_for(first + i * WEEK) for i in range(weeks)]
     created = []
     for partition in wanted:
         if partition.name not in there and _create(partition):

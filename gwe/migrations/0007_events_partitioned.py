@@ -12,7 +12,15 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
 
-from gwe.partitions import DEFAULT, TABLE, WEEK, partition_create, partition_for, week_of
+from gwe.partitions import (
+    DEFAULT,
+    TABLE,
+    WEEK,
+    first_week,
+    partition_create,
+    partition_for,
+    week_of,
+)
 
 OLD = f"{TABLE}_unpartitioned"
 VERSION_TRIGGER = (
@@ -96,7 +104,8 @@ def _partitions_create(cursor) -> None:
     cursor.execute(f'SELECT min("timestamp") FROM "{OLD}"')
     now = timezone.now()
     oldest = cursor.fetchone()[0] or now
-    week, last = week_of(min(oldest, now)), week_of(now) + settings.GWE_EVENT_PARTITIONS_AHEAD * WEEK
+    week = min(week_of(oldest), first_week(now))
+    last = week_of(now) + settings.GWE_EVENT_PARTITIONS_AHEAD * WEEK
     cursor.execute(f'CREATE TABLE "{DEFAULT}" PARTITION OF "{TABLE}" DEFAULT')
     while week <= last:
         partition_create(cursor, partition_for(week))

@@ -44,7 +44,7 @@ def test_an_event_is_stored_in_the_week_it_happened():
 
 
 def test_the_sweep_makes_the_coming_weeks_ready_once():
-    later = timezone.now() + 20 * WEEK
+    later = week_of(timezone.now()) + 20 * WEEK + timedelta(days=3)  # a Thursday
 
     created = events_partitions_ensure(now=later, ahead=2)
 
@@ -53,9 +53,22 @@ def test_the_sweep_makes_the_coming_weeks_ready_once():
     assert set(created) <= {p.name for p in events_partitions()}
 
 
+def test_on_a_monday_the_week_before_is_ready_for_a_page_whose_clock_is_behind():
+    """A page's time may be up to a day behind the server's: an event sent late on Sunday
+    may arrive on Monday (it went to the default partition on Mondays)."""
+    monday = week_of(timezone.now()) + 30 * WEEK + timedelta(hours=1)
+
+    created = events_partitions_ensure(now=monday, ahead=0)
+
+    assert created == [
+        partition_for(week_of(monday) - WEEK).name,
+        partition_for(week_of(monday)).name,
+    ]
+
+
 def test_a_week_whose_events_wait_in_the_default_partition_is_left_there():
     started = start_page()
-    later = timezone.now() + 30 * WEEK
+    later = week_of(timezone.now()) + 30 * WEEK + timedelta(days=3)
     waiting = Event.objects.create(
         visit=started.visit,
         page=started.page,
