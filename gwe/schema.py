@@ -124,6 +124,7 @@ TRACKER_RECEIVED = obj(
     required=("type", "token", "ids"),
     description="Receipts sent by themselves (a beacon): the token says whose they are.",
 )
+BUSINESS = EventType.BUSINESS.value
 EVENT_FIELDS = {
     "type": constant("event"),
     "token": text("the page's token from its ids reply"),
@@ -142,14 +143,14 @@ TRACKER_EVENT = {
         obj(
             {
                 **EVENT_FIELDS,
-                "eventName": text(
-                    "not a name the server records itself (PageEntered, Invitation…)",
-                    pattern=protocol.EVENT_NAME.pattern,
-                    **{"not": {"enum": sorted(SERVER_EVENTS)}},
-                ),
-                "eventType": text(
-                    enum=[EventType.BUSINESS.value], default=EventType.BUSINESS.value
-                ),
+                "eventName": {
+                    **text(
+                        "not a name the server records itself (PageEntered, Invitation…)",
+                        pattern=protocol.EVENT_NAME.pattern,
+                    ),
+                    "not": {"enum": sorted(SERVER_EVENTS)},
+                },
+                "eventType": text(enum=[BUSINESS], default=BUSINESS),
             },
             required=("type", "token", "id", "eventName"),
         ),
