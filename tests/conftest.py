@@ -32,12 +32,8 @@ def configuration_read_afresh():
 @pytest.fixture
 def gwe_live(tmp_path):
     """A real GWE server (daphne) on a fresh database, for browser and multi-process tests."""
-    database = fresh_database(tmp_path)
-    server = gwe_server(tmp_path, database).start()
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp_path) as database, gwe_server(tmp_path, database).start() as server:
+        yield server
 
 
 @pytest.fixture
@@ -93,9 +89,8 @@ def redis_server(tmp_path):
     """A real Redis of the test's own, which the test may stop and start again."""
     if not shutil.which("redis-server"):
         missing("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path).start() as server:
+        yield server
 
 
 @pytest.fixture
@@ -103,16 +98,11 @@ def two_processes(tmp_path, redis_server):
     """Two server processes sharing a database and a real Redis, as in production: one
     under a bare daphne (`daphne gwe.asgi:application`), one under `gwe_serve --server
     uvicorn` (both are supported, and may be mixed)."""
-    database = fresh_database(tmp_path)
-    first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    first.bare = True
-    second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
-    second.kind = "uvicorn"
-    second.log_path = tmp_path / "second.log"
-    first.start()
-    second.start()
-    yield first, second
-    first.stop()
-    second.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp_path) as database:
+        first = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
+        first.bare = True
+        second = gwe_server(tmp_path, database, REDIS_URL=redis_server.url)
+        second.kind = "uvicorn"
+        second.log_path = tmp_path / "second.log"
+        with first.start(), second.start():
+            yield first, second

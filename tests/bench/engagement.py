@@ -455,16 +455,17 @@ async def measure_latency(server, auth: tuple[str, str]) -> list[dict]:
 def latency() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        redis_server = RedisServer(tmp_dir).start()
-        database = fresh_database(tmp_dir)
-        server = benchmark_server(
-            tmp_dir,
-            database,
-            kind=SERVER,
-            REDIS_URL=redis_server.url,
-            GWE_MEDIA_ADAPTERS=ANSWERING_ADAPTERS,
-        )
-        try:
+        with (
+            RedisServer(tmp_dir).start() as redis_server,
+            fresh_database(tmp_dir) as database,
+            benchmark_server(
+                tmp_dir,
+                database,
+                kind=SERVER,
+                REDIS_URL=redis_server.url,
+                GWE_MEDIA_ADAPTERS=ANSWERING_ADAPTERS,
+            ) as server,
+        ):
             firing = json.dumps({"event_name": "Bench", **ONE_PER_PAGE})
             server.manage(
                 "shell",
@@ -475,11 +476,6 @@ def latency() -> list[dict]:
             auth = server.create_api_user()
             time.sleep(1.5)  # the server's configuration cache looks again every second
             return asyncio.run(measure_latency(server, auth))
-        finally:
-            server.stop()
-            redis_server.stop()
-            if database.drop:
-                database.drop()
 
 
 if __name__ == "__main__":

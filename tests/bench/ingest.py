@@ -193,11 +193,12 @@ def run() -> list[dict]:
                     os.environ["DATABASE_URL"] = database_url
                 else:
                     os.environ.pop("DATABASE_URL", None)
-                database = fresh_database(Path(tmp))
-                server = benchmark_server(
-                    Path(tmp), database, kind=kind, GWE_BENCHMARK_ENDPOINTS="1"
-                )
-                try:
+                with (
+                    fresh_database(Path(tmp)) as database,
+                    benchmark_server(
+                        Path(tmp), database, kind=kind, GWE_BENCHMARK_ENDPOINTS="1"
+                    ) as server,
+                ):
                     for rules in RULE_COUNTS:
                         install(server, rules)
                         time.sleep(1.5)  # the server reads the rules again within a second
@@ -208,8 +209,4 @@ def run() -> list[dict]:
                     results.append(measure(label, kind, 0, http_rate, server.url))
                     results.append(measure(label, kind, 0, pages_started_rate, server.ws_url))
                     print(*results[-2:], sep="\n", flush=True)
-                finally:
-                    server.stop()
-                    if database.drop:
-                        database.drop()
     return results

@@ -282,8 +282,7 @@ def run() -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        redis_server = RedisServer(tmp_dir).start()
-        try:
+        with RedisServer(tmp_dir).start() as redis_server:
             for pages in PAGE_COUNTS:
                 for rate in RATES:
                     rows.append(measure_baseline(pages, rate, redis_server.url))
@@ -292,8 +291,6 @@ def run() -> list[dict]:
                         for kind in SERVERS
                         for bus in BUSES
                     ]
-        finally:
-            redis_server.stop()
     return rows
 
 
@@ -312,13 +309,10 @@ def measure_baseline(pages: int, rate: int, redis_url: str) -> dict:
 def measure_gwe(tmp_dir: Path, kind: str, bus: str, pages: int, rate: int, redis_url: str) -> dict:
     database = fresh_database(tmp_dir)
     env = {"REDIS_URL": redis_url, **BUS_SETTINGS[bus]}
-    server = benchmark_server(tmp_dir, database, kind=kind, **env)
     try:
-        return asyncio.run(run_gwe(pages, rate, server, Clock())).row()
+        with database, benchmark_server(tmp_dir, database, kind=kind, **env) as server:
+            return asyncio.run(run_gwe(pages, rate, server, Clock())).row()
     finally:
-        server.stop()
-        if database.drop:
-            database.drop()
         Path(database.url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
@@ -335,16 +329,12 @@ def bus_alone() -> list[dict]:
     does) and from a worker thread (push_on_commit). The median of a few alternated runs."""
     buses = ["redis"]
     samples: dict[tuple, list[dict]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        redis_server = RedisServer(Path(tmp)).start()
-        try:
-            for topics in PAGE_COUNTS:
-                for _ in range(BUS_ALONE_REPEATS):
-                    for bus in buses:
-                        for row in bus_alone_process(bus, topics, redis_server.url):
-                            samples.setdefault((row["bus"], row["path"], topics), []).append(row)
-        finally:
-            redis_server.stop()
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)).start() as redis_server:
+        for topics in PAGE_COUNTS:
+            for _ in range(BUS_ALONE_REPEATS):
+                for bus in buses:
+                    for row in bus_alone_process(bus, topics, redis_server.url):
+                        samples.setdefault((row["bus"], row["path"], topics), []).append(row)
     return [
         {
             "bus": bus,

@@ -122,33 +122,29 @@ def report(stats_path: Path, top: int = 25) -> list[dict]:
 
 def profiled(tmp: Path, load) -> list[dict]:
     """As production runs it (tests/support/servers.benchmark_server), with Redis."""
-    database = fresh_database(tmp)
-    redis_server = RedisServer(tmp).start()
-    base = gwe_server(
-        tmp,
-        database,
-        GWE_DEBUG="0",
-        GWE_SECURE="0",
-        GWE_ALLOWED_HOSTS="127.0.0.1",
-        GWE_LOG_LEVEL="WARNING",
-        GWE_BENCHMARK_ENDPOINTS="1",
-        REDIS_URL=redis_server.url,
-    )
-    base.manage("collectstatic", "--noinput", "--verbosity", "0")
-    server = ProfiledServer(env=base.env, log_path=tmp / "server.log")
-    server.stats_path = tmp / "server.prof"
-    server.cpu = 0
-    server.kind = "uvicorn"
-    server.start()
-    try:
-        load(server)
-    finally:
-        assert server.process is not None
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(timeout=60)
-        redis_server.stop()
-        if database.drop:
-            database.drop()
+    with fresh_database(tmp) as database, RedisServer(tmp).start() as redis_server:
+        base = gwe_server(
+            tmp,
+            database,
+            GWE_DEBUG="0",
+            GWE_SECURE="0",
+            GWE_ALLOWED_HOSTS="127.0.0.1",
+            GWE_LOG_LEVEL="WARNING",
+            GWE_BENCHMARK_ENDPOINTS="1",
+            REDIS_URL=redis_server.url,
+        )
+        base.manage("collectstatic", "--noinput", "--verbosity", "0")
+        server = ProfiledServer(env=base.env, log_path=tmp / "server.log")
+        server.stats_path = tmp / "server.prof"
+        server.cpu = 0
+        server.kind = "uvicorn"
+        server.start()
+        try:
+            load(server)
+        finally:
+            assert server.process is not None
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=60)
     return report(server.stats_path)
 
 

@@ -64,13 +64,14 @@ def run() -> list[dict]:
     require_tcp(REDIS, "Redis")
     os.environ["DATABASE_URL"] = POSTGRES
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        database = fresh_database(Path(tmp))
-        first = benchmark_server(Path(tmp), database, kind=KIND, REDIS_URL=REDIS)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(Path(tmp)) as database,
+        benchmark_server(Path(tmp), database, kind=KIND, REDIS_URL=REDIS) as first,
+    ):
         second = dataclasses.replace(first, port=free_port(), process=None, cpu=1)
         second.log_path = Path(tmp) / "second.log"
-        try:
-            second.start()
+        with second.start():
             for rules in RULE_COUNTS:
                 install(first, rules)
                 time.sleep(1.5)  # both processes read the rules again within a second
@@ -89,9 +90,4 @@ def run() -> list[dict]:
                 two["cpu_per_event_ratio"] = round(
                     two["server_cpu_ms_per_event"] / one["server_cpu_ms_per_event"], 2
                 )
-        finally:
-            first.stop()
-            second.stop()
-            if database.drop:
-                database.drop()
     return rows

@@ -149,13 +149,10 @@ async def measure(server) -> list[dict]:
 
 
 def run() -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        database = fresh_database(Path(tmp))
-        server = benchmark_server(Path(tmp), database, kind="uvicorn")
-        try:
-            server.manage("shell", "-c", MAKE_AGENT.format(name=AGENT[0], password=AGENT[1]))
-            return asyncio.run(measure(server))
-        finally:
-            server.stop()
-            if database.drop:
-                database.drop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(Path(tmp)) as database,
+        benchmark_server(Path(tmp), database, kind="uvicorn") as server,
+    ):
+        server.manage("shell", "-c", MAKE_AGENT.format(name=AGENT[0], password=AGENT[1]))
+        return asyncio.run(measure(server))

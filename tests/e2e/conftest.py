@@ -21,14 +21,10 @@ def gwe(tmp_path_factory):
     """One real GWE server (daphne) for the module's browser tests, with an API account and
     the AddToCart definition a shop would make in the admin."""
     tmp = tmp_path_factory.mktemp("gwe")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database).start()
-    server.create_api_user(*API_USER)
-    server.manage("shell", "-c", ADD_TO_CART)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp) as database, gwe_server(tmp, database).start() as server:
+        server.create_api_user(*API_USER)
+        server.manage("shell", "-c", ADD_TO_CART)
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -40,15 +40,11 @@ def admin_site(tmp_path_factory):
     """The demo as `make run` loads it (its admin user, rule and templates), with a visit and
     invitations to show."""
     tmp = tmp_path_factory.mktemp("admin")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database).start()
-    server.manage("gwe_demo", "--url", server.url)
-    seeded = server.manage("shell", "--no-imports", "-c", SEED).splitlines()[-1]
-    server.ids = json.loads(seeded)  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp) as database, gwe_server(tmp, database).start() as server:
+        server.manage("gwe_demo", "--url", server.url)
+        seeded = server.manage("shell", "--no-imports", "-c", SEED).splitlines()[-1]
+        server.ids = json.loads(seeded)  # type: ignore[attr-defined]
+        yield server
 
 
 @pytest.fixture(params=SCHEMES)

@@ -32,14 +32,10 @@ window.Notification.requestPermission = function () { return Promise.resolve('gr
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("desk")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database).start()
-    server.manage("gwe_demo", "--url", server.url)
-    server.manage("shell", "-c", SET_UP)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp) as database, gwe_server(tmp, database).start() as server:
+        server.manage("gwe_demo", "--url", server.url)
+        server.manage("shell", "-c", SET_UP)
+        yield server
 
 
 def test_alerts_read_marks_canned_replies_and_passing_a_chat_on(desk, shop, chromium_browser):

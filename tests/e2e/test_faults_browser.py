@@ -36,15 +36,14 @@ ANSWERS_ALWAYS = json.dumps({"gwe-chat": {"BACKEND": "media_adapters.memory.InMe
 @pytest.fixture
 def redis_backed(tmp_path, redis_server):
     """A GWE server on a Redis of the test's own, with an API account."""
-    database = fresh_database(tmp_path)
-    server = gwe_server(
-        tmp_path, database, REDIS_URL=redis_server.url, GWE_MEDIA_ADAPTERS=ANSWERS_ALWAYS
-    ).start()
-    server.create_api_user(*API_USER)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp_path) as database,
+        gwe_server(
+            tmp_path, database, REDIS_URL=redis_server.url, GWE_MEDIA_ADAPTERS=ANSWERS_ALWAYS
+        ).start() as server,
+    ):
+        server.create_api_user(*API_USER)
+        yield server
 
 
 def test_what_is_sent_while_redis_is_away_reaches_the_page_in_order_once(
@@ -84,16 +83,15 @@ def test_what_is_sent_while_redis_is_away_reaches_the_page_in_order_once(
 @pytest.fixture
 def quick_presence(tmp_path):
     """A server that notices a closed tab after 3 s and ends a chat abandoned for 5 s."""
-    database = fresh_database(tmp_path)
-    server = gwe_server(
-        tmp_path, database, GWE_PRESENCE_GRACE_SECONDS="3", GWE_CHAT_ABANDONED_SECONDS="5"
-    ).start()
-    server.create_api_user(*API_USER)
-    server.manage("gwe_demo", "--url", server.url)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp_path) as database,
+        gwe_server(
+            tmp_path, database, GWE_PRESENCE_GRACE_SECONDS="3", GWE_CHAT_ABANDONED_SECONDS="5"
+        ).start() as server,
+    ):
+        server.create_api_user(*API_USER)
+        server.manage("gwe_demo", "--url", server.url)
+        yield server
 
 
 def test_a_visitor_who_closes_the_tab_is_shown_gone_and_the_chat_ends(

@@ -24,13 +24,12 @@ def gms():
 @pytest.fixture(scope="module")
 def gwe_with_gms(tmp_path_factory, gms):
     tmp = tmp_path_factory.mktemp("gms")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database, GMS_BASE_URL=gms.url, GMS_USER="gwe").start()
-    server.create_api_user(*API_USER)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp) as database,
+        gwe_server(tmp, database, GMS_BASE_URL=gms.url, GMS_USER="gwe").start() as server,
+    ):
+        server.create_api_user(*API_USER)
+        yield server
 
 
 def invite(gwe, visit_id: str, slug: str) -> None:

@@ -41,15 +41,14 @@ ANSWERED = {
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database, GWE_MEDIA_ADAPTERS=json.dumps(ANSWERED)).start()
-    server.create_api_user(*API_USER)
-    server.manage("gwe_demo", "--url", server.url)
-    server.manage("shell", "-c", QUICKER_DEMO)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp) as database,
+        gwe_server(tmp, database, GWE_MEDIA_ADAPTERS=json.dumps(ANSWERED)).start() as server,
+    ):
+        server.create_api_user(*API_USER)
+        server.manage("gwe_demo", "--url", server.url)
+        server.manage("shell", "-c", QUICKER_DEMO)
+        yield server
 
 
 def open_pricing_page(demo, shop, context):

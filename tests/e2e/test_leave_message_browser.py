@@ -43,20 +43,19 @@ def mailbox(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, mailbox):
     tmp = tmp_path_factory.mktemp("desk")
-    database = fresh_database(tmp)
-    server = gwe_server(
-        tmp,
-        database,
-        GWE_MESSAGES_EMAIL_TO="desk@shop.example",
-        GWE_EMAIL_BACKEND="file",
-        GWE_EMAIL_FILE_PATH=str(mailbox),
-    ).start()
-    server.manage("gwe_demo", "--url", server.url)
-    server.manage("shell", "-c", SET_UP)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp) as database,
+        gwe_server(
+            tmp,
+            database,
+            GWE_MESSAGES_EMAIL_TO="desk@shop.example",
+            GWE_EMAIL_BACKEND="file",
+            GWE_EMAIL_FILE_PATH=str(mailbox),
+        ).start() as server,
+    ):
+        server.manage("gwe_demo", "--url", server.url)
+        server.manage("shell", "-c", SET_UP)
+        yield server
 
 
 def left(server) -> list:

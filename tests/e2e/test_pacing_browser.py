@@ -34,15 +34,11 @@ print(json.dumps([r["why"] for d in EngagementDecision.objects.all() for r in d.
 @pytest.fixture(scope="module")
 def paced(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("paced")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database).start()
-    server.create_api_user(*API_USER)
-    server.manage("gwe_demo", "--url", server.url)
-    server.manage("shell", "-c", SET_UP)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with fresh_database(tmp) as database, gwe_server(tmp, database).start() as server:
+        server.create_api_user(*API_USER)
+        server.manage("gwe_demo", "--url", server.url)
+        server.manage("shell", "-c", SET_UP)
+        yield server
 
 
 CHAT_VISITS = """

@@ -23,13 +23,12 @@ print(json.dumps([e.data for e in Event.objects.filter(event_name="InvitationOff
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("workspace")
-    database = fresh_database(tmp)
-    server = gwe_server(tmp, database, GWE_PRESENCE_GRACE_SECONDS="3").start()
-    server.manage("gwe_demo", "--url", server.url)
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp) as database,
+        gwe_server(tmp, database, GWE_PRESENCE_GRACE_SECONDS="3").start() as server,
+    ):
+        server.manage("gwe_demo", "--url", server.url)
+        yield server
 
 
 def test_the_agent_sees_a_visitor_browse_invites_them_and_they_chat(

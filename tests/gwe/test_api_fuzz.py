@@ -38,21 +38,20 @@ def served(tmp_path_factory):
     case comes from one address), no lockout for wrong passwords (tried on purpose), and
     a long poll of a second (a case waits for its answer)."""
     tmp_path = tmp_path_factory.mktemp("fuzz")
-    database = fresh_database(tmp_path)
-    server = gwe_server(
-        tmp_path,
-        database,
-        **AS_IN_PRODUCTION,
-        GWE_LONG_POLL_SECONDS="1",
-        GWE_LOGIN_FAILURES="0",
-    )
-    server.kind = "uvicorn"
-    root, nobody = server.manage("shell", "--verbosity", "0", "-c", ACCOUNTS).split()
-    server.start()
-    yield server, {"superuser": root, "no permission": nobody}
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp_path) as database,
+        gwe_server(
+            tmp_path,
+            database,
+            **AS_IN_PRODUCTION,
+            GWE_LONG_POLL_SECONDS="1",
+            GWE_LOGIN_FAILURES="0",
+        ) as server,
+    ):
+        server.kind = "uvicorn"
+        root, nobody = server.manage("shell", "--verbosity", "0", "-c", ACCOUNTS).split()
+        server.start()
+        yield server, {"superuser": root, "no permission": nobody}
 
 
 @pytest.mark.parametrize("account", ["superuser", "no permission"])

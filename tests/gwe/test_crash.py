@@ -103,12 +103,11 @@ def stored(server, model: str, ids: set[str]) -> set[str]:
 @pytest.fixture
 def server(tmp_path):
     """A server whose sockets may send as fast as it answers (one client is the whole load)."""
-    database = fresh_database(tmp_path)
-    started = gwe_server(tmp_path, database, **UNLIMITED).start()
-    yield started
-    started.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp_path) as database,
+        gwe_server(tmp_path, database, **UNLIMITED).start() as started,
+    ):
+        yield started
 
 
 def test_nothing_acknowledged_is_lost_when_the_server_is_killed(server):

@@ -21,13 +21,14 @@ PAGE = {"type": "page", "url": "https://shop.example/", "title": "Shop"}
 def served(request, tmp_path):
     """GWE as production serves it (no debug, the garbage collector as GWE sets it), with
     two seconds for a request's headers; one address may start as many visits as it likes."""
-    database = fresh_database(tmp_path)
-    server = gwe_server(tmp_path, database, **AS_IN_PRODUCTION, GWE_HEADER_TIMEOUT_SECONDS="2")
-    server.kind = request.param
-    yield server.start()
-    server.stop()
-    if database.drop:
-        database.drop()
+    with (
+        fresh_database(tmp_path) as database,
+        gwe_server(
+            tmp_path, database, **AS_IN_PRODUCTION, GWE_HEADER_TIMEOUT_SECONDS="2"
+        ) as server,
+    ):
+        server.kind = request.param
+        yield server.start()
 
 
 def tracker_url(server) -> str:

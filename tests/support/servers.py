@@ -34,9 +34,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class Database:
+    """A test's own database; `with` drops it on the way out (a SQLite file goes with the
+    test's directory)."""
+
     url: str
     drop: Callable[[], None] | None = None
     migrated: bool = False  # a copy of a migrated one: no `migrate` needed
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.drop:
+            self.drop()
 
 
 def fresh_database(tmp_dir: Path) -> Database:
@@ -110,7 +120,8 @@ def _migrate(url: str) -> None:
 
 @dataclass
 class GweServer:
-    """A daphne (or uvicorn) process serving gwe.asgi:application on 127.0.0.1."""
+    """A daphne (or uvicorn) process serving gwe.asgi:application on 127.0.0.1; `with` stops
+    it on the way out."""
 
     env: dict
     port: int = field(default_factory=free_port)
@@ -198,6 +209,12 @@ class GweServer:
             address[1],
             *quiet,
         ]
+
+    def __enter__(self) -> "GweServer":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -326,7 +343,8 @@ def embed_snippet(gwe_url: str, *, extra: str = "") -> str:
 
 
 class RedisServer:
-    """A private redis-server on its own port, so a test may stop and restart it."""
+    """A private redis-server on its own port, so a test may stop and restart it; `with` stops
+    it on the way out."""
 
     def __init__(self, tmp_dir: Path) -> None:
         self.port = free_port()
@@ -363,6 +381,12 @@ class RedisServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def __enter__(self) -> "RedisServer":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
