@@ -16,4 +16,5 @@ def new_id() -> str:
 
 
 def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_ID.match(value))
+    # The whole value: `$` alone would also let a last newline through.
+    return isinstance(value, str) and _ID.fullmatch(value) is not None

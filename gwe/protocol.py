@@ -128,7 +128,7 @@ def parse_event(message: dict) -> EventMessage:
     try:
         visit_id, page_id = _token(message.get("token"))
         name = message.get("eventName")
-        if not isinstance(name, str) or not EVENT_NAME.match(name):
+        if not isinstance(name, str) or not EVENT_NAME.fullmatch(name):
             raise ProtocolError(
                 400,
                 "eventName must start with a letter and use letters, digits and _ . : - "

@@ -11,7 +11,7 @@ EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 
 def validate_event_name(value: str) -> None:
     """An event name as the tracker protocol takes it."""
-    if not EVENT_NAME.match(value):
+    if not EVENT_NAME.fullmatch(value):
         raise ValidationError(
             "Start with a letter; use letters, digits and _ . : - (at most 128 characters)."
         )

@@ -44,7 +44,7 @@ SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 def validate_slug(value: str) -> None:
-    if not re.match(SLUG_PATTERN, value):
+    if not re.fullmatch(SLUG_PATTERN, value):
         raise ValidationError("Letters, digits, - and _ only (it is part of a URL).")
 
 

@@ -152,7 +152,7 @@ class GmsAdapter(http.AskedAvailability, MediaAdapter):
         return f"{self.base_url}/genesys/1/service/callback/{service}"
 
     def _form(self, scenario: Scenario, context: EngagementContext) -> dict[str, str]:
-        visitor = {k: v for k, v in context.fields.items() if FIELD_NAME.match(k)}
+        visitor = {k: v for k, v in context.fields.items() if FIELD_NAME.fullmatch(k)}
         # GWE's keys last: the visitor's form cannot overwrite them.
         return {**visitor, **scenario.fields, **context.attached_data}
 

@@ -35,7 +35,7 @@ class NotifyItemSerializer(serializers.Serializer):
     )
 
     def validate_channel(self, value):
-        if not CHANNEL.match(value):
+        if not CHANNEL.fullmatch(value):
             raise serializers.ValidationError("letters, digits and _ . : / - only")
         return value
 

@@ -113,7 +113,7 @@ def _channel(item: dict, problems: dict) -> str:
         long = ["Ensure this field has no more than 128 characters."] if len(channel) > 128 else []
         if said := long + _characters(channel):
             problems["channel"] = said
-        elif not CHANNEL.match(channel):
+        elif not CHANNEL.fullmatch(channel):
             problems["channel"] = ["letters, digits and _ . : / - only"]
     return channel or ""
 

@@ -35,7 +35,7 @@ def canned_for(*, user_id: int) -> list[dict]:
 @transaction.atomic
 def canned_save(*, user, shortcut: object, text: object) -> CannedResponse:
     """The agent's own reply under `shortcut` (made, or replaced)."""
-    if not isinstance(shortcut, str) or not SHORTCUT.match(shortcut):
+    if not isinstance(shortcut, str) or not SHORTCUT.fullmatch(shortcut):
         raise CannedRefused(
             "A shortcut is 1 to 40 lower-case letters, digits, - or _, starting with a letter "
             "or a digit."

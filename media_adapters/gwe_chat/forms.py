@@ -19,7 +19,7 @@ class LeaveMessageForm(forms.Form):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
-        if phone and not PHONE.match(phone):
+        if phone and not PHONE.fullmatch(phone):
             raise forms.ValidationError(_("Enter a phone number: digits, spaces and + ( ) - only."))
         return phone
 

@@ -248,3 +248,35 @@ def test_an_id_with_a_newline_gets_a_json_answer_not_an_html_page(admin_client, 
     assert response.status_code in (400, 404)
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]
+
+
+@pytest.mark.parametrize("field", ["visitID", "globalVisitID"])
+async def test_an_id_with_a_trailing_newline_is_not_well_formed(field):
+    """A regular expression's `$` also matches before a final newline: such an id is 23
+    characters, one more than an id's column holds on PostgreSQL."""
+    socket = await tracker_socket()
+
+    refused = await ask(socket, json.dumps({**PAGE, field: "A" * 22 + "\n"}))
+    ids = await ask(socket, json.dumps(PAGE))  # the same socket goes on
+    await socket.disconnect()
+
+    assert refused["status"] == 400
+    assert f"{field} is not a well-formed id" in refused["message"]
+    assert ids["type"] == "ids"
+    assert await Page.objects.acount() == 1
+
+
+async def test_an_event_name_with_a_trailing_newline_is_refused():
+    """129 characters with its newline: one more than the column holds on PostgreSQL."""
+    socket = await tracker_socket()
+    ids = await ask(socket, json.dumps(PAGE))
+    event = {"type": "event", "token": ids["token"], "id": "c-1", "eventName": "A" * 128 + "\n"}
+
+    refused = await ask(socket, json.dumps(event))
+    stored = await ask(socket, json.dumps({**event, "id": "c-2", "eventName": "A" * 128}))
+    await socket.disconnect()
+
+    assert refused["status"] == 400
+    assert "eventName must start with a letter" in refused["message"]
+    assert stored["type"] == "ack"
+    assert await Event.objects.filter(event_name__startswith="A").acount() == 1

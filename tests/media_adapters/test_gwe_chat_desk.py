@@ -57,6 +57,8 @@ def test_another_agent_s_replies_are_not_shown():
     assert canned.canned_for(user_id=ann.pk) == []
     with pytest.raises(canned.CannedRefused, match="empty"):
         canned.canned_save(user=ann, shortcut="deal", text="  ")
+    with pytest.raises(canned.CannedRefused, match="A shortcut is"):
+        canned.canned_save(user=ann, shortcut="d" * 40 + "\n", text="41 with its newline")
 
 
 async def test_an_agent_passes_a_chat_on_with_a_note_and_the_visitor_reads_who_took_over():

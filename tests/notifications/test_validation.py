@@ -19,7 +19,14 @@ scalars = st.one_of(
     st.sampled_from(
         ["", " ", "5", " 7 ", "7.0", "2.5", "-1", "abc", "x" * 129, "\ud800x", "a\x00"]
     ),
-    st.sampled_from(["AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAA!"]),
+    st.sampled_from(
+        [
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAA!",
+            "AAAAAAAAAAAAAAAAAAAAAA\n",  # `$` matches before a last newline
+            " AAAAAAAAAAAAAAAAAAAAAA ",
+        ]
+    ),
     st.text(max_size=12),
 )
 channels = st.one_of(
