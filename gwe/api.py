@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gwe import privacy, selectors
-from gwe.api_params import PathParameter, gwe_id
+from gwe.api_params import PAGE_ID, VISIT_ID, PathParameter
 from gwe.models import Identity
 from gwe.permissions import needs
 from gwe.serializers import (
@@ -45,8 +45,6 @@ def _errors(not_found: str) -> dict:
     }
 
 
-VISIT_ID = gwe_id("visitID", "the visit, as the tracker's getIDs gives it")
-PAGE_ID = gwe_id("pageID", "the page view, as the tracker's getIDs gives it")
 IDENTITY_ID = PathParameter(
     "identityID",
     "the identity the site named in SignIn or UserInfo",

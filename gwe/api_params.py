@@ -61,3 +61,7 @@ class PathParameter:
 def gwe_id(name: str, description: str) -> PathParameter:
     """A visit, page, notification, invitation or chat id (gwe/ids.py)."""
     return PathParameter(name, description, ID_PATTERN, f"not a well-formed {name}")
+
+
+VISIT_ID = gwe_id("visitID", "the visit, as the tracker's getIDs gives it")
+PAGE_ID = gwe_id("pageID", "the page view, as the tracker's getIDs gives it")

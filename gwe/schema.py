@@ -9,7 +9,7 @@ documents are read from where they are enforced."""
 from django.conf import settings
 
 from gwe import protocol, tracker
-from gwe.api_params import gwe_id
+from gwe.api_params import VISIT_ID, gwe_id
 from gwe.ids import ID_PATTERN
 from gwe.models import SERVER_EVENTS, EventType
 from gwe.services import CLIENT_SYSTEM_EVENTS
@@ -19,12 +19,11 @@ from invitations.views import MAX_STEP_BYTES
 from media_adapters.base import Engagement
 from media_adapters.gwe_chat import consumers as chat_consumers
 from media_adapters.gwe_chat.services import MAX_TEXT
-from notifications import endpoint
 from notifications.longpoll import GATHER_SECONDS, poll_seconds
 from notifications.serializers import CHANNEL, MAX_TTL_SECONDS
 
 CHAT_ID = gwe_id("chatID", "the chat")
-ID_OR_NONE = "^([A-Za-z0-9_-]{22})?$"  # an id, or empty for none (gwe/protocol.py)
+ID_OR_NONE = f"^({ID_PATTERN.strip('^$')})?$"  # an id, or empty for none (gwe/protocol.py)
 HTTP_URL = "^https?://"  # as gwe/protocol.py reads a page's url and referrer
 CREDENTIALS: list[dict[str, list]] = [{"basicAuth": []}, {"tokenAuth": []}]
 # No credentials: the page's token, or the invitation's signed token, is the credential.
@@ -363,7 +362,7 @@ def notify() -> dict:
         "operationId": "notify",
         "summary": "Push messages to a visit's live pages",
         "tags": ["notifications"],
-        "parameters": [endpoint.VISIT_ID.openapi],
+        "parameters": [VISIT_ID.openapi],
         "requestBody": {
             "required": True,
             "content": {

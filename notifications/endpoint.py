@@ -21,7 +21,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
-from gwe.api_params import gwe_id
+from gwe.api_params import VISIT_ID
 from gwe.commits import written
 from gwe.json_input import MalformedJSON, loads
 from gwe.limits import scope_client
@@ -31,8 +31,6 @@ from notifications.consumers import DirectDispatch
 from notifications.frames import published
 from notifications.origins import scope_header
 from notifications.push import push
-
-VISIT_ID = gwe_id("visitID", "the visit")
 
 
 class Refused(Exception):
