@@ -22,7 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.servers import GweServer, RedisServer, fresh_database, gwe_server
+from tests.support.servers import (
+    AS_IN_PRODUCTION,
+    GweServer,
+    RedisServer,
+    fresh_database,
+    gwe_server,
+)
 
 AREAS = [
     ("GWE: tracker (gwe/)", "/gwe/"),
@@ -57,12 +63,14 @@ class ProfiledServer(GweServer):
     stats_path: Path = Path("server.prof")
 
     def command(self) -> list[str]:
-        return ["tests.bench.profile", "serve", str(self.port), str(self.stats_path)]
+        return ["-m", "tests.bench.profile", "serve", str(self.port), str(self.stats_path)]
 
 
 def serve(port: int, stats_path: str) -> None:
-    import uvicorn
+    """`manage.py gwe_serve --server uvicorn`, as production runs it, under yappi."""
+    import django
     import yappi
+    from django.core.management import call_command
 
     def dump(*_: object) -> None:
         yappi.stop()
@@ -73,14 +81,8 @@ def serve(port: int, stats_path: str) -> None:
     signal.signal(signal.SIGUSR1, lambda *_: yappi.clear_stats())  # from here on only
     yappi.set_clock_type("cpu")
     yappi.start()
-    uvicorn.run(
-        "gwe.asgi:application",
-        host="127.0.0.1",
-        port=port,
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-    )
+    django.setup()
+    call_command("gwe_serve", server="uvicorn", host="127.0.0.1", port=port, verbosity=0)
 
 
 def area_of(filename: str) -> str:
@@ -126,9 +128,7 @@ def profiled(tmp: Path, load) -> list[dict]:
         base = gwe_server(
             tmp,
             database,
-            GWE_DEBUG="0",
-            GWE_SECURE="0",
-            GWE_ALLOWED_HOSTS="127.0.0.1",
+            **AS_IN_PRODUCTION,
             GWE_LOG_LEVEL="WARNING",
             GWE_BENCHMARK_ENDPOINTS="1",
             REDIS_URL=redis_server.url,
